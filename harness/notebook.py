@@ -1,0 +1,76 @@
+"""What the notebooks import: a server for their step, and a way to show HTTP.
+
+    from harness.notebook import connect, show
+    api = connect("04")          # starts step 04's server on a free port...
+    r = api.get("/api/hello/")   # ...or uses BASE_URL if it is set
+    show(r)
+    api.close()                  # stops the server this notebook started
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import requests
+
+from harness.project import DEMO_USERS, Project
+from harness.registry import load
+from harness.server import Server
+
+# The headers worth looking at in a lesson about authentication.
+INTERESTING_HEADERS = ("Content-Type", "WWW-Authenticate")
+
+
+class Api(requests.Session):
+    """A requests session whose paths are relative to the step's server."""
+
+    def __init__(self, base_url: str, server: Server | None = None):
+        super().__init__()
+        self.base_url = base_url.rstrip("/")
+        self.server = server
+
+    def request(self, method, url, *args, **kwargs):
+        if url.startswith("/"):
+            url = self.base_url + url
+        kwargs.setdefault("timeout", 10)
+        return super().request(method, url, *args, **kwargs)
+
+    def close(self) -> None:
+        super().close()
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+
+def connect(step: str | int, **env: str) -> Api:
+    """An Api for `step`: BASE_URL's server if set, else a fresh one of our own.
+
+    Extra keyword arguments become environment variables of the server we
+    start (ignored when BASE_URL points at someone else's server).
+    """
+    base_url = os.environ.get("BASE_URL")
+    if base_url:
+        print(f"Using the server at {base_url} (from BASE_URL).")
+        return Api(base_url)
+    project = Project.at(load().step(step).path)
+    server = Server(project, env=env).start()
+    print(f"Started {project.path.name} at {server.url} (stopped by api.close()).")
+    return Api(server.url, server)
+
+
+def show(response: requests.Response) -> None:
+    """Print a response the way a learner should read it."""
+    print(f"HTTP {response.status_code} {response.reason}")
+    for name in INTERESTING_HEADERS:
+        if name in response.headers:
+            print(f"{name}: {response.headers[name]}")
+    print()
+    try:
+        print(json.dumps(response.json(), indent=2))
+    except ValueError:
+        print(response.text[:500])
+
+
+
+__all__ = ["Api", "DEMO_USERS", "connect", "show"]

@@ -1,0 +1,102 @@
+"""A Django project on disk (a step, final/, or a learner's own copy).
+
+The harness never imports a project's modules by name: it reads manage.py to
+learn the settings module, so the same tooling works on any project layout.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.registry import ROOT
+
+# The demo accounts every step's server has. "user"/"pass" are the guide's;
+# "alice" exists so a learner can see that one user cannot read another's notes.
+DEMO_USERS = (("user", "pass"), ("alice", "wonderland"))
+
+_SETTINGS_RE = re.compile(
+    r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']"""
+)
+
+
+class ProjectError(Exception):
+    """Something about a project's folder that a learner can fix."""
+
+
+@dataclass(frozen=True)
+class Project:
+    path: Path
+
+    @classmethod
+    def at(cls, path: str | os.PathLike) -> Project:
+        folder = Path(path).expanduser().resolve()
+        if not folder.is_dir():
+            raise ProjectError(f"{folder} is not a folder")
+        if not (folder / "manage.py").is_file():
+            raise ProjectError(
+                f"{folder} has no manage.py: point at the folder that holds "
+                "your project's manage.py"
+            )
+        return cls(folder)
+
+    @property
+    def settings_module(self) -> str:
+        """The settings module manage.py names, e.g. "config.settings"."""
+        match = _SETTINGS_RE.search((self.path / "manage.py").read_text())
+        if not match:
+            raise ProjectError(
+                f"{self.path / 'manage.py'} does not set DJANGO_SETTINGS_MODULE"
+            )
+        return match.group(1)
+
+    def env(self, *, database: Path | None = None, fast_hasher=False) -> dict:
+        """Environment that runs this project under harness.settings.
+
+        harness.settings imports the project's own settings unchanged, then
+        points the database at `database` (a throwaway file) and, for tests,
+        swaps in a fast password hasher.
+        """
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(ROOT), *filter(None, [env.get("PYTHONPATH")])]
+        )
+        env["DJANGO_SETTINGS_MODULE"] = "harness.settings"
+        env["TUTORIAL_PROJECT"] = str(self.path)
+        env["TUTORIAL_PROJECT_SETTINGS"] = self.settings_module
+        env.pop("TUTORIAL_DB", None)
+        env.pop("TUTORIAL_FAST_HASHER", None)
+        if database is not None:
+            env["TUTORIAL_DB"] = str(database)
+        if fast_hasher:
+            env["TUTORIAL_FAST_HASHER"] = "1"
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        return env
+
+
+def prepare_database(verbose: bool = False) -> None:
+    """Migrate the current Django database and make sure the demo users exist.
+
+    Call it in a process whose Django settings are already chosen.
+    """
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=1 if verbose else 0, interactive=False)
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    for username, password in DEMO_USERS:
+        user, created = User.objects.get_or_create(username=username)
+        if created or not user.check_password(password):
+            user.set_password(password)
+            user.is_active = True
+            user.save()
+
+
+def python() -> str:
+    return sys.executable

@@ -1,0 +1,87 @@
+"""`make step-N`: a step's own database, the demo users, and its dev server.
+
+Unlike the tests, this runs the step exactly as a learner would: its own
+settings, its own db.sqlite3 (ignored by git), `python manage.py runserver`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+from harness.project import DEMO_USERS, Project, prepare_database
+from harness.registry import ROOT, Step, load
+
+
+def prepare(project_dir: str) -> int:
+    """Migrate the database the current settings name; add the demo users."""
+    project = Project.at(project_dir)
+    sys.path.insert(0, str(project.path))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", project.settings_module)
+    prepare_database()
+    return 0
+
+
+def _port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex((host, port)) != 0
+
+
+def tips(step: Step, base: str) -> list[str]:
+    """What to try first, chosen from the step's features."""
+    login = (
+        f"curl -s -X POST {base}/api/token/ -H 'Content-Type: application/json'"
+        """ -d '{"username": "user", "password": "pass"}'"""
+    )
+    lines = [f"open {base}/api/hello/"]
+    if "notes" in step.features:
+        lines.append(f"open {base}/api/notes/")
+    if "token-obtain" in step.features:
+        lines.append(login)
+    if "jwt-auth" in step.features or "session-auth-only" in step.features:
+        lines.append(
+            f"curl -s {base}/api/protected/ "
+            '-H "Authorization: Bearer <the access token>"'
+        )
+    return lines
+
+
+def main(number: str, host: str, port: str) -> int:
+    step = load().step(number)
+    project = Project.at(step.path)
+    base = f"http://{host}:{port}"
+    if not _port_is_free(host, int(port)):
+        print(
+            f"Port {port} on {host} is already in use (another step still "
+            f"running?). Stop it with Ctrl-C, or pick another port: "
+            f"make step-{step.number} PORT=8001"
+        )
+        return 1
+
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE=project.settings_module)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    subprocess.run(
+        [sys.executable, "-m", "harness", "prepare", str(project.path)],
+        env=env,
+        check=True,
+    )
+
+    warning = "   <- a deliberate WRONG WAY: read its README" if step.wrong_way else ""
+    users = "    ".join(f"{u} / {p}" for u, p in DEMO_USERS)
+    print(f"\n{step.label}: {step.title}{warning}")
+    print(f"  folder:     {step.relpath}/  (read its README.md)")
+    if step.notebook is not None:
+        print(f"  notebook:   notebooks/{step.notebook.name}")
+    print(f"  demo users: {users}")
+    print("  try:")
+    for line in tips(step, base):
+        print(f"    {line}")
+    print(f"\nServing {base}  (Ctrl-C to stop)\n", flush=True)
+
+    command = [sys.executable, "manage.py", "runserver", f"{host}:{port}"]
+    os.chdir(project.path)
+    if os.name == "posix":
+        os.execve(command[0], command, env)
+    return subprocess.call(command, env=env)

@@ -1,0 +1,127 @@
+"""Start a project's dev server for a notebook, the docs check or a benchmark.
+
+The rules: bind 127.0.0.1 on a free port, wait for a real HTTP answer (never
+a fixed sleep), and stop exactly the process this code started, by its id.
+Each server gets its own throwaway database with the demo users in it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from harness.project import Project
+
+READY_PATH = "/api/hello/"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody is listening on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child
+    """Linux: if our parent dies without cleaning up, the server dies too."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+class Server:
+    """A project's `runserver`, in the background, on a free port."""
+
+    def __init__(self, project: Project, env: dict | None = None):
+        self.project = project
+        self.extra_env = env or {}
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._tmp = tempfile.TemporaryDirectory(prefix="jwt-tutorial-")
+        self.log_path = Path(self._tmp.name) / "server.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30.0) -> Server:
+        env = self.project.env(database=Path(self._tmp.name) / "db.sqlite3")
+        env.update(self.extra_env)
+        prepare = subprocess.run(
+            [sys.executable, "-m", "harness", "prepare", str(self.project.path)],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if prepare.returncode:
+            raise RuntimeError(f"preparing the database failed:\n{prepare.stderr}")
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "manage.py",
+                    "runserver",
+                    "--noreload",
+                    f"127.0.0.1:{self.port}",
+                ],
+                cwd=self.project.path,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent if os.name == "posix" else None,
+            )
+        atexit.register(self.stop)
+        self._wait_until_ready(timeout)
+        return self
+
+    def _wait_until_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        delay = 0.05
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited early:\n{self.log()}")
+            try:
+                urllib.request.urlopen(self.url + READY_PATH, timeout=2).close()
+                return
+            except urllib.error.HTTPError:
+                return  # it answered, even if not with 200: it is up
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(delay)
+                delay = min(delay * 1.5, 0.5)
+        self.stop()
+        raise TimeoutError(f"no answer from {self.url} in {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def stop(self) -> None:
+        """Stop the process this object started (by its id), then clean up."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        atexit.unregister(self.stop)
+        self._tmp.cleanup()
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

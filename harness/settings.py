@@ -1,0 +1,31 @@
+"""Settings wrapper: a project's own settings, run somewhere harmless.
+
+Used by the tests, the notebooks' servers and the docs check (never by
+`make step-N`, which runs a step exactly as a learner would). It imports the
+project's settings module unchanged, so everything simplejwt reads at import
+time is the project's own; then it only changes where data goes:
+
+- TUTORIAL_DB: a throwaway SQLite file instead of the step's db.sqlite3;
+- TUTORIAL_FAST_HASHER: a fast (and weak) password hasher, for tests only.
+"""
+
+import importlib
+import os
+import sys
+
+sys.path.insert(0, os.environ["TUTORIAL_PROJECT"])
+_project = importlib.import_module(os.environ["TUTORIAL_PROJECT_SETTINGS"])
+globals().update({k: v for k, v in vars(_project).items() if k.isupper()})
+
+if os.environ.get("TUTORIAL_DB"):
+    DATABASES = {
+        **DATABASES,  # noqa: F821 (from the project's settings)
+        "default": {
+            **DATABASES["default"],  # noqa: F821
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ["TUTORIAL_DB"],
+        },
+    }
+
+if os.environ.get("TUTORIAL_FAST_HASHER"):
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,13 @@
+"""URL configuration: which view answers which path."""
+
+from django.contrib import admin
+from django.urls import path
+
+from config import views
+from notes.views import NoteList
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/hello/", views.hello, name="hello"),
+    path("api/notes/", NoteList.as_view(), name="note-list"),
+]

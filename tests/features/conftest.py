@@ -1,0 +1,73 @@
+"""Tests that run against a project: a step, final/, or a learner's own copy.
+
+`make test` runs this folder once per project, each in its own process, with:
+  DJANGO_SETTINGS_MODULE=harness.settings (the project's settings, unchanged
+    but for a fast password hasher),
+  TUTORIAL_FEATURES=the project's features from steps.toml.
+A test module names the feature it proves with `pytestmark = feature("...")`;
+tests for features the project does not have are deselected, not skipped.
+
+The tests speak to a project only through HTTP paths and the user model,
+never by importing its modules, so they can check any project's layout.
+"""
+
+import os
+
+import pytest
+from support import DEMO, Api
+
+FEATURES = frozenset(filter(None, os.environ.get("TUTORIAL_FEATURES", "").split(",")))
+
+
+def pytest_collection_modifyitems(config, items):
+    selected, deselected = [], []
+    for item in items:
+        marker = item.get_closest_marker("feature")
+        if marker is None:
+            raise pytest.UsageError(f"{item.nodeid} names no feature")
+        (selected if marker.args[0] in FEATURES else deselected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+@pytest.fixture
+def api(client):
+    """An anonymous client."""
+    return Api(client)
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user("user", password=DEMO["user"])
+
+
+@pytest.fixture
+def alice(django_user_model):
+    return django_user_model.objects.create_user("alice", password=DEMO["alice"])
+
+
+@pytest.fixture
+def as_user(client_class):
+    """as_user(user) -> an Api logged in as that user, the project's way.
+
+    With JWT authentication it logs in through POST /api/token/ and sends the
+    access token; without it (step 03), it uses a Django session instead.
+    """
+
+    def login(user):
+        client = client_class()
+        if "jwt-auth" in FEATURES:
+            tokens = Api(client).tokens(user.username, DEMO[user.username])
+            return Api(client, tokens["access"])
+        client.force_login(user)
+        return Api(client)
+
+    return login
+
+
+@pytest.fixture
+def client_class():
+    from django.test import Client
+
+    return Client

@@ -1,0 +1,76 @@
+"""Helpers for the feature tests: an HTTP client, and ways to read responses."""
+
+import base64
+import json
+
+import pytest
+
+from harness.project import DEMO_USERS
+
+# The demo accounts, as {username: password}: the ones every server has.
+DEMO = dict(DEMO_USERS)
+
+
+class Api:
+    """A client of the project, as a browser script or curl would be."""
+
+    def __init__(self, client, token=None):
+        self.client = client
+        self.token = token
+
+    def _headers(self, token, authorization):
+        if authorization is not None:
+            return {"Authorization": authorization}
+        token = token or self.token
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    def get(self, path, *, token=None, authorization=None):
+        return self.client.get(path, headers=self._headers(token, authorization))
+
+    def post(self, path, data=None, *, token=None, authorization=None, raw=None):
+        """POST JSON (or `raw` bytes as they are, to test broken bodies)."""
+        body = raw if raw is not None else json.dumps(data or {})
+        return self.client.post(
+            path,
+            body,
+            content_type="application/json",
+            headers=self._headers(token, authorization),
+        )
+
+    def login(self, username="user", password="pass"):
+        return self.post("/api/token/", {"username": username, "password": password})
+
+    def tokens(self, username="user", password="pass"):
+        response = self.login(username, password)
+        assert response.status_code == 200, (
+            f"POST /api/token/ as {username!r} answered {response.status_code}, "
+            f"not 200: {response.content[:300]!r}"
+        )
+        return response.json()
+
+
+def claims(token: str) -> dict:
+    """A JWT's payload, read WITHOUT checking the signature: anyone can."""
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def error_code(response) -> str | None:
+    """The stable error code of a DRF error (never the translated message).
+
+    simplejwt's token errors carry it in the JSON body ({"code": ...}); DRF's
+    own errors send only {"detail": "..."}, so read it from the ErrorDetail
+    that the view raised (the test client keeps the response's data).
+    """
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if isinstance(body, dict) and "code" in body:
+        return body["code"]
+    detail = getattr(response, "data", {}).get("detail")
+    return getattr(detail, "code", None)
+
+
+def feature(name: str):
+    return pytest.mark.feature(name)

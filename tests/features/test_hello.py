@@ -1,0 +1,11 @@
+from support import feature
+
+pytestmark = feature("hello")
+
+
+def test_hello_answers_json_to_anyone(api):
+    """GET /api/hello/ answers 200 with {"message": "Hello, world!"}, no login."""
+    response = api.get("/api/hello/")
+    assert response.status_code == 200, f"GET /api/hello/ answered {response.status_code}"
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {"message": "Hello, world!"}

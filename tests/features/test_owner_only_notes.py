@@ -1,0 +1,21 @@
+from support import feature
+
+pytestmark = feature("owner-only-notes")
+
+
+def test_each_user_sees_only_their_own_notes(user, alice, as_user):
+    """user and alice each list only the notes they created themselves."""
+    me, her = as_user(user), as_user(alice)
+    assert me.post("/api/notes/", {"title": "mine"}).status_code == 201
+    assert her.post("/api/notes/", {"title": "hers"}).status_code == 201
+    assert [n["title"] for n in me.get("/api/notes/").json()] == ["mine"]
+    assert [n["title"] for n in her.get("/api/notes/").json()] == ["hers"]
+
+
+def test_the_owner_is_whoever_created_the_note(user, alice, as_user):
+    """A client cannot claim someone else as a note's owner."""
+    me = as_user(user)
+    response = me.post("/api/notes/", {"title": "forged", "owner": alice.pk})
+    assert response.status_code == 201
+    assert response.json()["owner"] == "user"
+    assert as_user(alice).get("/api/notes/").json() == []
