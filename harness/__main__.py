@@ -16,7 +16,7 @@ needs on first use, then runs itself again inside .venv.
 
 import sys
 
-if sys.version_info < (3, 11):  # before anything that needs 3.11 (tomllib)
+if sys.version_info < (3, 11):  # noqa: UP036 (older Pythons must get this message)
     sys.exit("This tutorial needs Python 3.11 or newer: `python3 --version`.")
 
 import argparse  # noqa: E402

@@ -1,10 +1,10 @@
 """What the notebooks import: a server for their step, and a way to show HTTP.
 
-    from harness.notebook import connect, show
-    api = connect("04")          # starts step 04's server on a free port...
-    r = api.get("/api/hello/")   # ...or uses BASE_URL if it is set
-    show(r)
-    api.close()                  # stops the server this notebook started
+from harness.notebook import connect, show
+api = connect("04")          # starts step 04's server on a free port...
+r = api.get("/api/hello/")   # ...or uses BASE_URL if it is set
+show(r)
+api.close()                  # stops the server this notebook started
 """
 
 from __future__ import annotations
@@ -70,7 +70,6 @@ def show(response: requests.Response) -> None:
         print(json.dumps(response.json(), indent=2))
     except ValueError:
         print(response.text[:500])
-
 
 
 __all__ = ["Api", "DEMO_USERS", "connect", "show"]

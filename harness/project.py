@@ -18,9 +18,7 @@ from harness.registry import ROOT
 # "alice" exists so a learner can see that one user cannot read another's notes.
 DEMO_USERS = (("user", "pass"), ("alice", "wonderland"))
 
-_SETTINGS_RE = re.compile(
-    r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']"""
-)
+_SETTINGS_RE = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
 
 
 class ProjectError(Exception):

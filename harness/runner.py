@@ -61,9 +61,7 @@ def jobs(selected: list[str] | None = None) -> list[Job]:
     registry = load()
     out = []
     for step in registry.projects:
-        out.append(
-            Job(step.relpath, ["tests/features"], project_env(step), weight=3)
-        )
+        out.append(Job(step.relpath, ["tests/features"], project_env(step), weight=3))
         if step.notebook is not None:
             node = f"tests/notebooks/test_notebooks.py::test_notebook[{step.folder}]"
             out.append(Job(f"notebooks/{step.notebook.name}", [node], weight=4))

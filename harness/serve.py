@@ -61,7 +61,9 @@ def main(number: str, host: str, port: str) -> int:
         return 1
 
     env = dict(os.environ, DJANGO_SETTINGS_MODULE=project.settings_module)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(ROOT), env.get("PYTHONPATH")])
+    )
     subprocess.run(
         [sys.executable, "-m", "harness", "prepare", str(project.path)],
         env=env,

@@ -14,6 +14,7 @@ never by importing its modules, so they can check any project's layout.
 import os
 
 import pytest
+
 from support import DEMO, Api
 
 FEATURES = frozenset(filter(None, os.environ.get("TUTORIAL_FEATURES", "").split(",")))

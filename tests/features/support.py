@@ -55,6 +55,19 @@ def claims(token: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
+def assert_status(response, *expected, hint=""):
+    """Fail with a sentence: which request answered what, and what it said."""
+    if response.status_code in expected:
+        return
+    request = response.request
+    wanted = " or ".join(str(code) for code in expected)
+    raise AssertionError(
+        f"{request['REQUEST_METHOD']} {request['PATH_INFO']} answered "
+        f"{response.status_code}, expected {wanted}"
+        + (f": {hint}" if hint else f": {response.content[:200]!r}")
+    )
+
+
 def error_code(response) -> str | None:
     """The stable error code of a DRF error (never the translated message).
 

@@ -1,5 +1,6 @@
 import pytest
-from support import error_code, feature
+
+from support import assert_status, error_code, feature
 
 pytestmark = feature("jwt-auth")
 
@@ -10,20 +11,14 @@ def test_the_guides_exchange(api, user):
     """The guide's example: log in as user/pass, then GET /api/protected/."""
     access = api.tokens("user", "pass")["access"]
     response = api.get("/api/protected/", token=access)
-    assert response.status_code == 200, (
-        f"GET /api/protected/ with 'Authorization: Bearer <access>' answered "
-        f"{response.status_code}, not 200: {HINT}"
-    )
+    assert_status(response, 200, hint=HINT)
     assert response.json() == {"message": "Hello, user! This is a protected view."}
 
 
 def test_no_credentials_get_401_with_a_bearer_challenge(api):
     """No Authorization header: 401 and 'WWW-Authenticate: Bearer realm="api"'."""
     response = api.get("/api/protected/")
-    assert response.status_code == 401, (
-        f"answered {response.status_code}, not 401: is JWTAuthentication the "
-        "FIRST class in DEFAULT_AUTHENTICATION_CLASSES?"
-    )
+    assert_status(response, 401, hint="is JWTAuthentication the FIRST class?")
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
     assert error_code(response) == "not_authenticated"
 
@@ -57,7 +52,7 @@ def test_client_header_mistakes_get_401(api, user, template, code):
     """
     access = api.tokens()["access"]
     response = api.get("/api/protected/", authorization=template.format(access))
-    assert response.status_code == 401
+    assert_status(response, 401)
     assert error_code(response) == code
 
 
@@ -65,7 +60,7 @@ def test_a_refreshed_access_token_works(api, user):
     refresh = api.tokens()["refresh"]
     access = api.post("/api/token/refresh/", {"refresh": refresh}).json()["access"]
     response = api.get("/api/protected/", token=access)
-    assert response.status_code == 200
+    assert_status(response, 200)
 
 
 def test_the_public_hello_view_ignores_a_broken_token(api):
@@ -75,4 +70,4 @@ def test_the_public_hello_view_ignores_a_broken_token(api):
     permissions. The hello view also sets authentication_classes = [].
     """
     response = api.get("/api/hello/", authorization="Bearer not.a.token")
-    assert response.status_code == 200
+    assert_status(response, 200)

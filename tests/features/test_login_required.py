@@ -1,5 +1,6 @@
 import pytest
-from support import error_code, feature
+
+from support import assert_status, error_code, feature
 
 pytestmark = feature("login-required")
 
@@ -8,9 +9,11 @@ pytestmark = feature("login-required")
 def test_anonymous_requests_are_refused(api, path):
     """Without credentials, /api/notes/ and /api/protected/ refuse (401 or 403)."""
     response = api.get(path)
-    assert response.status_code in (401, 403), (
-        f"GET {path} without credentials answered {response.status_code}: "
-        "is IsAuthenticated in REST_FRAMEWORK['DEFAULT_PERMISSION_CLASSES']?"
+    assert_status(
+        response,
+        401,
+        403,
+        hint="is IsAuthenticated in REST_FRAMEWORK['DEFAULT_PERMISSION_CLASSES']?",
     )
     assert error_code(response) == "not_authenticated"
 
@@ -18,5 +21,5 @@ def test_anonymous_requests_are_refused(api, path):
 def test_anonymous_posts_create_nothing(api, user, as_user):
     """An anonymous POST /api/notes/ is refused and no note appears."""
     response = api.post("/api/notes/", {"title": "sneaky", "owner": user.pk})
-    assert response.status_code in (401, 403)
+    assert_status(response, 401, 403)
     assert as_user(user).get("/api/notes/").json() == []

@@ -1,4 +1,4 @@
-from support import feature
+from support import assert_status, feature
 
 pytestmark = feature("notes")
 
@@ -10,22 +10,22 @@ def test_a_created_note_is_listed(user, as_user):
     created = me.post(
         "/api/notes/", {"title": "Groceries", "body": "eggs, milk", "owner": user.pk}
     )
-    assert created.status_code == 201, created.content
+    assert_status(created, 201)
     note = created.json()
     assert note["title"] == "Groceries" and note["body"] == "eggs, milk"
     listed = me.get("/api/notes/")
-    assert listed.status_code == 200
+    assert_status(listed, 200)
     assert [n["id"] for n in listed.json()] == [note["id"]]
 
 
 def test_a_note_needs_a_title(user, as_user):
     """A note without a title is refused with 400 and the field named."""
     response = as_user(user).post("/api/notes/", {"body": "no title", "owner": user.pk})
-    assert response.status_code == 400
+    assert_status(response, 400)
     assert "title" in response.json()
 
 
 def test_a_body_that_is_not_json_gets_400(user, as_user):
     """Broken JSON is a client error (400), never a server crash."""
     response = as_user(user).post("/api/notes/", raw=b'{"title": ')
-    assert response.status_code == 400
+    assert_status(response, 400)

@@ -1,4 +1,4 @@
-from support import feature
+from support import assert_status, feature
 
 pytestmark = feature("owner-only-notes")
 
@@ -6,8 +6,8 @@ pytestmark = feature("owner-only-notes")
 def test_each_user_sees_only_their_own_notes(user, alice, as_user):
     """user and alice each list only the notes they created themselves."""
     me, her = as_user(user), as_user(alice)
-    assert me.post("/api/notes/", {"title": "mine"}).status_code == 201
-    assert her.post("/api/notes/", {"title": "hers"}).status_code == 201
+    assert_status(me.post("/api/notes/", {"title": "mine"}), 201)
+    assert_status(her.post("/api/notes/", {"title": "hers"}), 201)
     assert [n["title"] for n in me.get("/api/notes/").json()] == ["mine"]
     assert [n["title"] for n in her.get("/api/notes/").json()] == ["hers"]
 
@@ -16,6 +16,6 @@ def test_the_owner_is_whoever_created_the_note(user, alice, as_user):
     """A client cannot claim someone else as a note's owner."""
     me = as_user(user)
     response = me.post("/api/notes/", {"title": "forged", "owner": alice.pk})
-    assert response.status_code == 201
+    assert_status(response, 201)
     assert response.json()["owner"] == "user"
     assert as_user(alice).get("/api/notes/").json() == []

@@ -1,5 +1,6 @@
 from django.conf import settings
-from support import feature
+
+from support import assert_status, feature
 
 pytestmark = feature("plain-django")
 
@@ -11,4 +12,4 @@ def test_no_rest_framework_yet():
 
 def test_there_is_no_api_but_hello(api):
     """Only /api/hello/ exists; the notes API arrives in step 02."""
-    assert api.get("/api/notes/").status_code == 404
+    assert_status(api.get("/api/notes/"), 404)

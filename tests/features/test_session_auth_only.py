@@ -6,7 +6,8 @@ because the first authentication class (sessions) has no challenge to offer.
 """
 
 import pytest
-from support import error_code, feature
+
+from support import assert_status, error_code, feature
 
 pytestmark = feature("session-auth-only")
 
@@ -16,7 +17,7 @@ def test_a_valid_bearer_token_is_ignored(api, user, path):
     """POST /api/token/ gives a token, yet 'Bearer <access>' gets 403."""
     access = api.tokens()["access"]
     response = api.get(path, token=access)
-    assert response.status_code == 403
+    assert_status(response, 403)
     assert "WWW-Authenticate" not in response
     assert error_code(response) == "not_authenticated"
 
@@ -24,7 +25,7 @@ def test_a_valid_bearer_token_is_ignored(api, user, path):
 def test_anonymous_gets_403_without_a_challenge(api):
     """Without credentials too: 403 and no WWW-Authenticate header."""
     response = api.get("/api/protected/")
-    assert response.status_code == 403
+    assert_status(response, 403)
     assert "WWW-Authenticate" not in response
 
 
@@ -32,5 +33,5 @@ def test_sessions_still_work(user, client):
     """Session login works (the browsable API and admin use it): only tokens fail."""
     client.force_login(user)
     response = client.get("/api/protected/")
-    assert response.status_code == 200
+    assert_status(response, 200)
     assert response.json() == {"message": "Hello, user! This is a protected view."}

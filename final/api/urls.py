@@ -1,0 +1,11 @@
+from django.urls import path
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from api import views
+
+urlpatterns = [
+    path("hello/", views.hello, name="hello"),
+    path("protected/", views.protected_view, name="protected"),
+    path("token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),
+    path("token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
+]

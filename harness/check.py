@@ -1,0 +1,140 @@
+"""`make check STEP=N DIR=path`: your own project, checked against step N's tests.
+
+It runs the same tests as `make test` (tests/features/), for the features the
+registry lists for step N, against the project in DIR, and reports them
+feature by feature, in words: what works, what is missing, and a hint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from harness.project import Project, ProjectError
+from harness.registry import ROOT, load
+from harness.runner import PYTEST, project_env
+
+REPORT_ENV = "TUTORIAL_CHECK_REPORT"
+
+
+# ----------------------------------------------------- pytest plugin (-p harness.check)
+
+_results: list[dict] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" or report.outcome == "failed":
+        item_doc = getattr(report, "_doc", "")
+        message = ""
+        if report.failed and report.longrepr is not None:
+            crash = getattr(report.longrepr, "reprcrash", None)
+            message = crash.message if crash else str(report.longrepr)
+        _results.append(
+            {
+                "feature": getattr(report, "_feature", "?"),
+                "test": report.nodeid.split("::")[-1],
+                "doc": item_doc,
+                "passed": report.passed,
+                "message": message,
+            }
+        )
+
+
+def pytest_runtest_makereport(item, call):
+    """Attach the feature and the docstring's first line to each report."""
+    marker = item.get_closest_marker("feature")
+    doc = (getattr(item.function, "__doc__", None) or "").strip().splitlines()
+    item.user_properties.append(("feature", marker.args[0] if marker else "?"))
+    item.user_properties.append(("doc", doc[0] if doc else ""))
+
+
+def pytest_report_teststatus(report, config):
+    props = dict(report.user_properties)
+    report._feature = props.get("feature", "?")
+    report._doc = props.get("doc", "")
+
+
+def pytest_sessionfinish(session):
+    path = os.environ.get(REPORT_ENV)
+    if path:
+        Path(path).write_text(json.dumps(_results))
+
+
+# ----------------------------------------------------- the command
+
+
+def _explain(message: str) -> str:
+    """The first line of an assertion's message: our tests write it for you."""
+    first = message.strip().splitlines()[0] if message.strip() else ""
+    return first.removeprefix("AssertionError: ")
+
+
+def main(number: str, directory: str) -> int:
+    registry = load()
+    step = registry.step(number)
+    try:
+        project = Project.at(directory)
+        settings_module = project.settings_module
+    except ProjectError as error:
+        print(f"Cannot check that folder: {error}")
+        return 2
+
+    print(f"Checking {project.path}")
+    print(f"against {step.label}: {step.title}  (settings: {settings_module})\n")
+    env = project_env(step, project.path)
+    starts = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if starts.returncode:
+        last = starts.stderr.strip().splitlines()[-1:] or ["(no message)"]
+        print(f"Your project does not start: {last[0]}")
+        print("Run `python manage.py check` in it to see the whole error.")
+        return 1
+
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.json"
+        env[REPORT_ENV] = str(report)
+        done = subprocess.run(
+            [*PYTEST, "-p", "harness.check", "--tb=short", "tests/features"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if not report.exists():
+            print(done.stdout + done.stderr)
+            return 1
+        results = json.loads(report.read_text())
+
+    missing = []
+    for name in step.features:
+        mine = [r for r in results if r["feature"] == name]
+        failed = [r for r in mine if not r["passed"]]
+        summary = registry.features[name].summary
+        print(f"  {'✗' if failed else '✓'} {name}: {summary}")
+        groups: dict[str, list[dict]] = {}
+        for result in failed:  # a parametrized test fails once per case
+            groups.setdefault(result["doc"] or result["test"], []).append(result)
+        for doc, cases in groups.items():
+            count = f"  ({len(cases)} cases)" if len(cases) > 1 else ""
+            print(f"      ✗ {doc}{count}")
+            why = _explain(cases[0]["message"])
+            if why:
+                print(f"        {why}")
+        if failed:
+            missing.append(name)
+    have = len(step.features) - len(missing)
+    print(f"\n{have} of {len(step.features)} features of {step.label} work.")
+    if missing:
+        print(f"Not yet: {', '.join(missing)}. Compare with {step.relpath}/ ")
+        print(f"(`make diff-{step.number}` shows what that step changed).")
+        return 1
+    print("Your project does everything this step teaches.")
+    return 0

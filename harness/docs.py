@@ -1,0 +1,288 @@
+"""Keep TUTORIAL.md and README.md true: code from the files, output from runs.
+
+A document marks generated regions with HTML comments (invisible on GitHub):
+
+    <!-- include: steps/04-jwt-authentication/config/settings.py -->
+    <!-- include: steps/04-jwt-authentication/config/settings.py REST_FRAMEWORK -->
+    <!-- diff: steps/03-.../config/settings.py steps/04-.../config/settings.py -->
+    <!-- run: 04 -->          (a ```console block: its "$ " commands are run for
+                               real against step 04's server, outputs replaced)
+    <!-- chapter: 04 -->      (the chapter's heading and links, from steps.toml)
+    <!-- steps-table -->      (every step, from steps.toml)
+    ...generated text...
+    <!-- end -->
+
+`python3 -m harness docs` fails when any region differs from what the files
+and runs produce now; `python3 -m harness docs --write` refreshes them.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from harness.diff import unified
+from harness.project import Project
+from harness.registry import ROOT, load
+from harness.server import Server
+
+DOCUMENTS = ("TUTORIAL.md", "README.md")
+REGION = re.compile(
+    r"(?P<open><!-- (?P<kind>[\w-]+):?(?P<args>[^>]*?) -->\n)"
+    r"(?P<body>.*?)"
+    r"(?P<close><!-- end -->)",
+    re.DOTALL,
+)
+LANGUAGES = {".py": "python", ".toml": "toml", ".txt": "text", ".html": "html"}
+JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
+SHOWN_PORT = 8000
+
+
+class DocError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- code regions
+
+
+def _fence(text: str, language: str) -> str:
+    return f"```{language}\n{text.rstrip(chr(10))}\n```\n"
+
+
+def _source_path(relative: str) -> Path:
+    path = ROOT / relative
+    if not path.is_file():
+        raise DocError(f"{relative} does not exist")
+    return path
+
+
+def symbol_source(path: Path, name: str) -> str:
+    """A top-level def, class or assignment, with its decorators and the
+    comment lines right above it."""
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    for node in ast.parse(text).body:
+        names = []
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names = [node.name]
+        elif isinstance(node, ast.Assign):
+            names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        if name in names:
+            first = min(
+                [node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))]
+            )
+            start = first - 1
+            while start > 0 and lines[start - 1].lstrip().startswith("#"):
+                start -= 1
+            return "\n".join(lines[start : node.end_lineno]) + "\n"
+    raise DocError(f"{path.relative_to(ROOT)} has no top-level {name!r}")
+
+
+def include(args: list[str]) -> str:
+    relative, *symbol = args
+    path = _source_path(relative)
+    language = LANGUAGES.get(path.suffix, "")
+    if symbol:
+        caption = f"[`{relative}`]({relative}), `{symbol[0]}`:"
+        code = symbol_source(path, symbol[0])
+    else:
+        caption = f"[`{relative}`]({relative}):"
+        code = path.read_text(encoding="utf-8")
+    return f"{caption}\n\n{_fence(code, language)}"
+
+
+def diff(args: list[str]) -> str:
+    old, new = args
+    text = unified(_source_path(old), _source_path(new), old, new)
+    if not text:
+        raise DocError(f"{old} and {new} do not differ")
+    return f"{_fence(text, 'diff')}"
+
+
+# ---------------------------------------------------------------- registry regions
+
+
+def chapter(args: list[str]) -> str:
+    step = load().step(args[0])
+    n = step.number
+    wrong = (
+        "\n> **Deliberately wrong.** This step ships a mistake on purpose; "
+        "its tests prove the symptom. Do not copy it.\n"
+        if step.wrong_way
+        else ""
+    )
+    return (
+        f"## {n}. {step.title}\n\n"
+        f"Folder [`{step.relpath}/`]({step.relpath}/) · notebook "
+        f"[`notebooks/{step.notebook.name}`](notebooks/{step.notebook.name}) · "
+        f"run `make step-{n}` · lesson diff `make diff-{n}` · "
+        f"tests `make test-step-{n}`\n{wrong}"
+    )
+
+
+def steps_table(args: list[str]) -> str:
+    rows = ["| step | folder | what it teaches | run |", "|---|---|---|---|"]
+    for step in load().steps:
+        title = (
+            f"**wrong way:** {step.title.removeprefix('WRONG WAY: ')}"
+            if step.wrong_way
+            else step.title
+        )
+        rows.append(
+            f"| {step.number:02d} | [`{step.relpath}/`]({step.relpath}/) | {title} "
+            f"| `make step-{step.number}` |"
+        )
+    final = load().final
+    rows.append(
+        f"| | [`{final.relpath}/`]({final.relpath}/) | {final.title} | `make final` |"
+    )
+    return "\n".join(rows) + "\n"
+
+
+# ---------------------------------------------------------------- console runs
+
+
+def _commands(body: str) -> list[str]:
+    """The "$ " commands of a console block (a trailing backslash continues)."""
+    commands, current = [], None
+    for line in body.splitlines():
+        if current is not None:
+            current += "\n" + line
+        elif line.startswith("$ "):
+            current = line[2:]
+        else:
+            continue
+        if not current.endswith("\\"):
+            commands.append(current)
+            current = None
+    if not commands:
+        raise DocError("a run: region needs a ```console block with '$ ' commands")
+    return commands
+
+
+def normalise(output: str, port: int) -> str:
+    """Make a real run's output stable: tokens shortened, our port shown as 8000,
+    and the Date and Server headers (which change every run) left out."""
+    output = output.replace(f"127.0.0.1:{port}", f"127.0.0.1:{SHOWN_PORT}")
+    output = JWT.sub(lambda m: m.group(0)[:48] + "…", output)
+    lines = [
+        line
+        for line in output.replace("\r\n", "\n").split("\n")
+        if not line.startswith(("Date: ", "Server: "))
+    ]
+    return "\n".join(lines).strip("\n")
+
+
+def run_block(server: Server, body: str) -> str:
+    commands = _commands(body)
+    script = ["set -e"]
+    for i, command in enumerate(commands):
+        real = command.replace(f"127.0.0.1:{SHOWN_PORT}", f"127.0.0.1:{server.port}")
+        script.append(f"printf '\\n@@{i}@@\\n'")
+        script.append(real)
+    done = subprocess.run(
+        ["bash", "-c", "\n".join(script)], capture_output=True, text=True, timeout=60
+    )
+    if done.returncode:
+        raise DocError(f"a command failed:\n{done.stdout}\n{done.stderr}")
+    parts = re.split(r"\n@@\d+@@\n", "\n" + done.stdout)[1:]
+    out = []
+    for command, output in zip(commands, parts, strict=True):
+        out.append(f"$ {command}")
+        shown = normalise(output, server.port)
+        if shown:
+            out.append(shown)
+    return _fence("\n".join(out), "console")
+
+
+def _run_all(jobs: list[tuple[str, str]]) -> dict[int, str]:
+    """Run every run: region, one fresh server per step, steps in parallel."""
+    by_step: dict[str, list[int]] = {}
+    for index, (step, _) in enumerate(jobs):
+        by_step.setdefault(step, []).append(index)
+
+    def one_step(step: str) -> dict[int, str]:
+        project = Project.at(load().step(step).path)
+        with Server(project) as server:
+            return {i: run_block(server, jobs[i][1]) for i in by_step[step]}
+
+    results: dict[int, str] = {}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for found in pool.map(one_step, by_step):
+            results.update(found)
+    return results
+
+
+# ---------------------------------------------------------------- the document
+
+
+GENERATORS = {
+    "include": include,
+    "diff": diff,
+    "chapter": chapter,
+    "steps-table": steps_table,
+}
+
+
+def render(text: str) -> str:
+    """The document with every generated region made anew."""
+    regions = list(REGION.finditer(text))
+    runs = [
+        (m.group("args").split()[0], m.group("body"))
+        for m in regions
+        if m.group("kind") == "run"
+    ]
+    outputs = _run_all(runs) if runs else {}
+    out, last, run_index = [], 0, 0
+    for m in regions:
+        kind, args = m.group("kind"), m.group("args").split()
+        if kind == "run":
+            body = outputs[run_index]
+            run_index += 1
+        elif kind in GENERATORS:
+            body = GENERATORS[kind](args)
+        else:
+            raise DocError(f"unknown region kind {kind!r}")
+        out.append(text[last : m.start("body")])
+        out.append(body)
+        last = m.start("close")
+    out.append(text[last:])
+    return "".join(out)
+
+
+def main(write: bool = False, documents=DOCUMENTS) -> int:
+    stale = 0
+    for name in documents:
+        path = ROOT / name
+        if not path.exists():
+            continue
+        text = path.read_text(encoding="utf-8")
+        try:
+            fresh = render(text)
+        except DocError as error:
+            print(f"{name}: {error}")
+            return 1
+        if fresh == text:
+            print(f"{name}: up to date")
+            continue
+        if write:
+            path.write_text(fresh, encoding="utf-8")
+            print(f"{name}: refreshed")
+            continue
+        stale += 1
+        print(f"{name} is out of date with the files (refresh: make docs):")
+        sys.stdout.writelines(
+            difflib.unified_diff(
+                text.splitlines(keepends=True),
+                fresh.splitlines(keepends=True),
+                f"{name} (as written)",
+                f"{name} (from the files)",
+                n=1,
+            )
+        )
+    return 1 if stale else 0
