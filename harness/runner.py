@@ -6,7 +6,7 @@ Jobs:
   - one per project (each step, then final/): tests/features/, filtered to
     the features the registry lists for it;
   - one per notebook: executed top to bottom against its own server;
-  - one for the repository itself: registry, docs in sync, lint, harness.
+  - one per file of tests/repo/: registry, docs in sync, lint, harness.
 They run side by side (as many as there are CPU cores), and the last line
 is "Total: N passed, N failed" (", N skipped" when there are any).
 """
@@ -65,7 +65,9 @@ def jobs(selected: list[str] | None = None) -> list[Job]:
         if step.notebook is not None:
             node = f"tests/notebooks/test_notebooks.py::test_notebook[{step.folder}]"
             out.append(Job(f"notebooks/{step.notebook.name}", [node], weight=4))
-    out.append(Job("repository checks", ["tests/repo"], weight=5))
+    for path in sorted((ROOT / "tests" / "repo").glob("test_*.py")):
+        name = path.relative_to(ROOT).as_posix()
+        out.append(Job(name, [name], weight=5 if "docs" in name else 2))
     if selected:
         out = [j for j in out if any(s in j.name for s in selected)]
     return sorted(out, key=lambda j: -j.weight)

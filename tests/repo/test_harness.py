@@ -1,0 +1,157 @@
+"""The tooling itself: servers, diffs, `make step-N` and `make check`."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from harness import diff
+from harness.project import Project, ProjectError
+from harness.registry import ROOT, load
+from harness.server import Server, free_port
+
+REGISTRY = load()
+
+
+def http(method, url, body=None, headers=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def is_listening(port):
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_a_server_starts_answers_and_stops_by_its_pid():
+    with Server(Project.at(REGISTRY.step(1).path)) as server:
+        pid = server.process.pid
+        assert http("GET", server.url + "/api/hello/") == (
+            200,
+            {"message": "Hello, world!"},
+        )
+    assert not is_listening(server.port)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_free_ports_are_free():
+    port = free_port()
+    assert not is_listening(port)
+
+
+def test_settings_module_is_read_from_manage_py():
+    assert Project.at(REGISTRY.step(4).path).settings_module == "config.settings"
+    assert Project.at(REGISTRY.final.path).settings_module == "jwtnotes.settings"
+    with pytest.raises(ProjectError, match="no manage.py"):
+        Project.at(ROOT / "tests")
+
+
+def test_the_step_04_lesson_is_one_setting():
+    """`make diff-4` shows the guide's fix, and nothing else."""
+    text = diff.between(REGISTRY.step(3), REGISTRY.step(4))
+    changed = [line for line in text.splitlines() if line.startswith("+++ ")]
+    assert changed == ["+++ steps/04-jwt-authentication/config/settings.py"]
+    assert (
+        '+        "rest_framework_simplejwt.authentication.JWTAuthentication",' in text
+    )
+
+
+def test_diff_ignores_databases_and_caches(tmp_path):
+    (tmp_path / "db.sqlite3").write_text("x")
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "a.pyc").write_text("x")
+    (tmp_path / "app.py").write_text("x")
+    assert diff.files(tmp_path) == {"app.py"}
+
+
+def test_make_step_4_serves_the_guides_exchange(tmp_path):
+    """`python3 -m harness serve 4` (what `make step-4` runs), used with HTTP."""
+    port = free_port()
+    log = open(tmp_path / "serve.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "harness", "serve", "4", "--port", str(port)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # runserver's reloader has a child: stop them all
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while not is_listening(port):
+            assert process.poll() is None, (tmp_path / "serve.log").read_text()
+            assert time.monotonic() < deadline, "no answer in 30 s"
+            time.sleep(0.1)
+        status, tokens = http(
+            "POST", base + "/api/token/", {"username": "user", "password": "pass"}
+        )
+        assert status == 200 and set(tokens) == {"access", "refresh"}
+        auth = {"Authorization": f"Bearer {tokens['access']}"}
+        assert http("GET", base + "/api/protected/", headers=auth) == (
+            200,
+            {"message": "Hello, user! This is a protected view."},
+        )
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)  # the group of the pid we started
+        process.wait(timeout=10)
+        log.close()
+
+
+def test_a_missing_step_says_so():
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "serve", "14"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0
+    assert "step 14 does not exist yet" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "copy_of, exit_code, says",
+    [(3, 1, "✗ jwt-auth"), (4, 0, "7 of 7 features of step 04 work")],
+)
+def test_check_judges_a_learners_project(tmp_path, copy_of, exit_code, says):
+    """`make check STEP=4 DIR=...`: a copy of step 03 fails, step 04 passes."""
+    learner = tmp_path / "my-project"
+    shutil.copytree(
+        REGISTRY.step(copy_of).path,
+        learner,
+        ignore=shutil.ignore_patterns("db.sqlite3", "__pycache__"),
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "check", "4", str(learner)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == exit_code, done.stdout + done.stderr
+    assert says in done.stdout
+
+
+def test_check_explains_a_folder_that_is_not_a_project(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "check", "4", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert "has no manage.py" in done.stdout

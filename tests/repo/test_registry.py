@@ -1,0 +1,114 @@
+"""The curriculum's invariants, checked against steps.toml and the tree.
+
+Like rustlings' checker: no step folder, notebook or feature that the
+registry does not know, and every promise the registry makes is kept.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from harness.registry import ROOT, load
+
+REGISTRY = load()
+STEPS = REGISTRY.steps
+FEATURE_MARK = re.compile(r"""feature\(["']([\w-]+)["']\)""")
+
+
+def features_in_tests() -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "tests" / "features").glob("test_*.py")):
+        for name in FEATURE_MARK.findall(path.read_text()):
+            found.setdefault(name, []).append(path.name)
+    return found
+
+
+def test_steps_are_numbered_in_order():
+    assert [s.number for s in STEPS] == list(range(1, len(STEPS) + 1))
+    for step in STEPS:
+        assert re.fullmatch(rf"{step.number:02d}-[a-z0-9-]+", step.folder), step
+
+
+def test_every_step_folder_is_registered_and_vice_versa():
+    on_disk = {p.name for p in (ROOT / "steps").iterdir() if p.is_dir()}
+    assert on_disk == {s.folder for s in STEPS}
+
+
+@pytest.mark.parametrize("step", REGISTRY.projects, ids=lambda s: s.relpath)
+def test_every_project_is_complete(step):
+    assert (step.path / "manage.py").is_file()
+    assert (step.path / "README.md").is_file()
+
+
+def test_every_notebook_belongs_to_a_step_and_vice_versa():
+    on_disk = {p.name for p in (ROOT / "notebooks").glob("*.ipynb")}
+    assert on_disk == {s.notebook.name for s in STEPS}
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda s: s.folder)
+def test_notebooks_are_committed_without_outputs(step):
+    notebook = json.loads(step.notebook.read_text())
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            assert not cell["outputs"] and cell["execution_count"] is None
+
+
+def test_features_are_defined_and_tested():
+    used = {f for project in REGISTRY.projects for f in project.features}
+    assert used <= set(REGISTRY.features), used - set(REGISTRY.features)
+    tested = features_in_tests()
+    assert set(tested) <= set(REGISTRY.features), set(tested) - set(REGISTRY.features)
+    untested = set(REGISTRY.features) - set(tested)
+    assert not untested, f"features no test proves: {untested}"
+
+
+def test_wrong_way_steps_prove_a_symptom_and_warn_first():
+    for step in STEPS:
+        symptoms = [f for f in step.features if REGISTRY.features[f].symptom]
+        if step.wrong_way:
+            assert symptoms, f"{step.folder} is a wrong way with no symptom feature"
+            first = step.path.joinpath("README.md").read_text().lstrip()
+            assert first.startswith(">") and "wrong" in first[:300].lower(), (
+                f"{step.folder}/README.md must open with its warning"
+            )
+
+
+def test_final_is_never_a_wrong_way():
+    final = REGISTRY.final
+    assert not final.wrong_way
+    assert not [f for f in final.features if REGISTRY.features[f].symptom]
+
+
+def test_each_step_keeps_what_the_previous_one_taught():
+    """Right-way features carry forward unless a step drops them on purpose."""
+    for previous, step in zip(STEPS, (*STEPS[1:], REGISTRY.final), strict=True):
+        kept = {f for f in previous.features if not REGISTRY.features[f].symptom}
+        assert set(step.drops) <= set(previous.features), step.folder
+        lost = kept - set(step.features) - set(step.drops)
+        assert not lost, f"{step.relpath} loses {lost} from {previous.relpath}"
+
+
+def test_a_step_can_be_named_many_ways():
+    assert REGISTRY.step(4) is REGISTRY.step("4") is REGISTRY.step("04")
+    assert REGISTRY.step("final") is REGISTRY.final
+    with pytest.raises(LookupError, match="does not exist yet"):
+        REGISTRY.step(99)
+
+
+def test_no_stray_files_are_committed():
+    """No databases, caches or secrets in the tracked tree."""
+    import subprocess
+
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    bad = [
+        f
+        for f in tracked
+        if Path(f).suffix in {".sqlite3", ".pyc", ".key", ".pem"}
+        or Path(f).name in {".env", ".DS_Store"}
+        or "__pycache__" in f
+    ]
+    assert not bad
