@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import requests
 
@@ -66,9 +67,12 @@ def show(response: requests.Response) -> None:
         if name in response.headers:
             print(f"{name}: {response.headers[name]}")
     print()
-    try:
+    if "json" in response.headers.get("Content-Type", ""):
         print(json.dumps(response.json(), indent=2))
-    except ValueError:
+    elif "<title>" in response.text:  # an HTML page: its title says enough
+        title = re.search(r"<title>(.*?)</title>", response.text, re.S)
+        print(f"(an HTML page titled {' '.join(title.group(1).split())!r})")
+    else:
         print(response.text[:500])
 
 

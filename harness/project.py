@@ -51,7 +51,7 @@ class Project:
             )
         return match.group(1)
 
-    def env(self, *, database: Path | None = None, fast_hasher=False) -> dict:
+    def env(self, *, database: Path | None = None, fast_hasher=False, hosts="") -> dict:
         """Environment that runs this project under harness.settings.
 
         harness.settings imports the project's own settings unchanged, then
@@ -65,8 +65,10 @@ class Project:
         env["DJANGO_SETTINGS_MODULE"] = "harness.settings"
         env["TUTORIAL_PROJECT"] = str(self.path)
         env["TUTORIAL_PROJECT_SETTINGS"] = self.settings_module
-        env.pop("TUTORIAL_DB", None)
-        env.pop("TUTORIAL_FAST_HASHER", None)
+        for name in ("TUTORIAL_DB", "TUTORIAL_FAST_HASHER", "TUTORIAL_ALLOWED_HOSTS"):
+            env.pop(name, None)
+        if hosts:
+            env["TUTORIAL_ALLOWED_HOSTS"] = hosts
         if database is not None:
             env["TUTORIAL_DB"] = str(database)
         if fast_hasher:

@@ -6,7 +6,9 @@ project's settings module unchanged, so everything simplejwt reads at import
 time is the project's own; then it only changes where data goes:
 
 - TUTORIAL_DB: a throwaway SQLite file instead of the step's db.sqlite3;
-- TUTORIAL_FAST_HASHER: a fast (and weak) password hasher, for tests only.
+- TUTORIAL_FAST_HASHER: a fast (and weak) password hasher, for tests only;
+- TUTORIAL_ALLOWED_HOSTS: hosts to accept when an instructor serves a room
+  (`make step-N HOST=0.0.0.0`); the steps themselves accept only localhost.
 """
 
 import importlib
@@ -26,6 +28,9 @@ if os.environ.get("TUTORIAL_DB"):
             "NAME": os.environ["TUTORIAL_DB"],
         },
     }
+
+if os.environ.get("TUTORIAL_ALLOWED_HOSTS"):
+    ALLOWED_HOSTS = os.environ["TUTORIAL_ALLOWED_HOSTS"].split(",")
 
 if os.environ.get("TUTORIAL_FAST_HASHER"):
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
