@@ -133,7 +133,7 @@ def main(number: str, directory: str) -> int:
     have = len(step.features) - len(missing)
     print(f"\n{have} of {len(step.features)} features of {step.label} work.")
     if missing:
-        print(f"Not yet: {', '.join(missing)}. Compare with {step.relpath}/ ")
+        print(f"Not yet: {', '.join(missing)}. Compare with {step.relpath}/")
         print(f"(`make diff-{step.number}` shows what that step changed).")
         return 1
     print("Your project does everything this step teaches.")
