@@ -63,6 +63,7 @@ setup: ## create .venv with everything (the other targets do it on demand)
 
 clean: ## remove step databases and caches (keeps .venv)
 	find steps final -name db.sqlite3 -delete
+	rm -rf .cache
 	find . -path ./.venv -prune -o \( -name __pycache__ -o -name .pytest_cache \
 	  -o -name .ruff_cache -o -name .ipynb_checkpoints \) -prune -exec rm -rf {} +
 

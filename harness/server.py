@@ -2,26 +2,32 @@
 
 The rules: bind 127.0.0.1 on a free port, wait for a real HTTP answer (never
 a fixed sleep), and stop exactly the process this code started, by its id.
-Each server gets its own throwaway database with the demo users in it.
+Each server gets its own throwaway database with the demo users in it (a
+copy of a template made once per version of the project: see below).
 """
 
 from __future__ import annotations
 
 import atexit
+import hashlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from harness.project import Project
+from harness.registry import ROOT
 
 READY_PATH = "/api/hello/"
+TEMPLATES = ROOT / ".cache" / "databases"  # ignored by git; `make clean` empties it
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -29,6 +35,41 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def template_database(project: Project, extra_env: dict | None = None) -> Path:
+    """A migrated database with the demo users, made once per version of the
+    project's code and requirements, then copied for every server.
+
+    Migrating costs about a second; a copy costs nothing. The name hashes
+    every .py file of the project and the pinned requirements, so any change
+    to models, migrations or settings makes a new template.
+    """
+    digest = hashlib.sha256((ROOT / "requirements" / "base.txt").read_bytes())
+    for path in sorted(project.path.rglob("*.py")):
+        if "__pycache__" not in path.parts:
+            digest.update(path.relative_to(project.path).as_posix().encode())
+            digest.update(path.read_bytes())
+    for name, value in sorted((extra_env or {}).items()):
+        digest.update(f"{name}={value}".encode())
+    template = TEMPLATES / f"{project.path.name}-{digest.hexdigest()[:16]}.sqlite3"
+    if template.exists():
+        return template
+    TEMPLATES.mkdir(parents=True, exist_ok=True)
+    partial = template.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+    env = project.env(database=partial)
+    env.update(extra_env or {})
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "prepare", str(project.path)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        partial.unlink(missing_ok=True)
+        raise RuntimeError(f"preparing the database failed:\n{done.stderr}")
+    os.replace(partial, template)  # atomic: parallel jobs never see half a file
+    return template
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child
@@ -55,16 +96,10 @@ class Server:
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30.0) -> Server:
-        env = self.project.env(database=Path(self._tmp.name) / "db.sqlite3")
+        database = Path(self._tmp.name) / "db.sqlite3"
+        shutil.copyfile(template_database(self.project, self.extra_env), database)
+        env = self.project.env(database=database)
         env.update(self.extra_env)
-        prepare = subprocess.run(
-            [sys.executable, "-m", "harness", "prepare", str(self.project.path)],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        if prepare.returncode:
-            raise RuntimeError(f"preparing the database failed:\n{prepare.stderr}")
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 [

@@ -155,3 +155,13 @@ def test_check_explains_a_folder_that_is_not_a_project(tmp_path):
     )
     assert done.returncode == 2
     assert "has no manage.py" in done.stdout
+
+
+def test_each_server_has_a_database_of_its_own():
+    """Servers start from one migrated template, but never share data."""
+    project = Project.at(REGISTRY.step(2).path)
+    with Server(project) as first, Server(project) as second:
+        note = {"title": "only on the first server", "owner": 1}
+        assert http("POST", first.url + "/api/notes/", note)[0] == 201
+        assert http("GET", first.url + "/api/notes/")[1] != []
+        assert http("GET", second.url + "/api/notes/") == (200, [])
