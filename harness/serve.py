@@ -37,9 +37,8 @@ def tips(step: Step, base: str) -> list[str]:
         f"curl -s -X POST {base}/api/token/ -H 'Content-Type: application/json'"
         """ -d '{"username": "user", "password": "pass"}'"""
     )
-    lines = [f"open {base}/api/hello/"]
-    if "notes" in step.features:
-        lines.append(f"open {base}/api/notes/")
+    pages = ["/api/hello/"] + (["/api/notes/"] if "notes" in step.features else [])
+    lines = ["in a browser: " + "  ".join(f"{base}{page}" for page in pages)]
     if "token-obtain" in step.features:
         lines.append(login)
     if "jwt-auth" in step.features or "session-auth-only" in step.features:
