@@ -21,41 +21,36 @@ from harness.runner import PYTEST, project_env
 REPORT_ENV = "TUTORIAL_CHECK_REPORT"
 
 
-# ----------------------------------------------------- pytest plugin (-p harness.check)
+# ------------------------------------- pytest plugin (loaded with -p harness.check)
 
 _results: list[dict] = []
 
 
+def pytest_collection_modifyitems(items):
+    """Remember each test's feature and the first line of its docstring."""
+    for item in items:
+        marker = item.get_closest_marker("feature")
+        doc = (item.function.__doc__ or "").strip().splitlines()
+        item.user_properties.append(("feature", marker.args[0] if marker else "?"))
+        item.user_properties.append(("doc", doc[0] if doc else ""))
+
+
 def pytest_runtest_logreport(report):
-    if report.when == "call" or report.outcome == "failed":
-        item_doc = getattr(report, "_doc", "")
+    if report.when == "call" or report.failed:
+        props = dict(report.user_properties)
         message = ""
         if report.failed and report.longrepr is not None:
             crash = getattr(report.longrepr, "reprcrash", None)
             message = crash.message if crash else str(report.longrepr)
         _results.append(
             {
-                "feature": getattr(report, "_feature", "?"),
+                "feature": props.get("feature", "?"),
                 "test": report.nodeid.split("::")[-1],
-                "doc": item_doc,
+                "doc": props.get("doc", ""),
                 "passed": report.passed,
                 "message": message,
             }
         )
-
-
-def pytest_runtest_makereport(item, call):
-    """Attach the feature and the docstring's first line to each report."""
-    marker = item.get_closest_marker("feature")
-    doc = (getattr(item.function, "__doc__", None) or "").strip().splitlines()
-    item.user_properties.append(("feature", marker.args[0] if marker else "?"))
-    item.user_properties.append(("doc", doc[0] if doc else ""))
-
-
-def pytest_report_teststatus(report, config):
-    props = dict(report.user_properties)
-    report._feature = props.get("feature", "?")
-    report._doc = props.get("doc", "")
 
 
 def pytest_sessionfinish(session):

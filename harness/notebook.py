@@ -15,7 +15,7 @@ import re
 
 import requests
 
-from harness.project import DEMO_USERS, Project
+from harness.project import Project
 from harness.registry import load
 from harness.server import Server
 
@@ -76,4 +76,4 @@ def show(response: requests.Response) -> None:
         print(response.text[:500])
 
 
-__all__ = ["Api", "DEMO_USERS", "connect", "show"]
+__all__ = ["Api", "connect", "show"]

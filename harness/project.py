@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,7 +95,3 @@ def prepare_database(verbose: bool = False) -> None:
             user.set_password(password)
             user.is_active = True
             user.save()
-
-
-def python() -> str:
-    return sys.executable

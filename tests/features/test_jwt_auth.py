@@ -57,6 +57,7 @@ def test_client_header_mistakes_get_401(api, user, template, code):
 
 
 def test_a_refreshed_access_token_works(api, user):
+    """An access token from POST /api/token/refresh/ opens /api/protected/."""
     refresh = api.tokens()["refresh"]
     access = api.post("/api/token/refresh/", {"refresh": refresh}).json()["access"]
     response = api.get("/api/protected/", token=access)

@@ -60,6 +60,7 @@ def test_a_refresh_token_buys_a_new_access_token(api, user):
 
 
 def test_a_garbage_refresh_token_gets_401(api):
+    """A refresh token that is not a JWT gets 401 token_not_valid."""
     response = api.post("/api/token/refresh/", {"refresh": "not-a-token"})
     assert_status(response, 401)
     assert error_code(response) == "token_not_valid"
@@ -107,6 +108,7 @@ def test_a_malformed_login_body_gets_400(api, user, body):
 
 
 def test_login_is_post_only(api, user):
+    """GET /api/token/ is 405: passwords never travel in a URL."""
     assert_status(api.get("/api/token/"), 405)
 
 

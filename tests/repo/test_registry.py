@@ -112,3 +112,16 @@ def test_no_stray_files_are_committed():
         or "__pycache__" in f
     ]
     assert not bad
+
+
+def test_every_feature_test_explains_itself():
+    """`make check` shows a test's docstring to the learner: each needs one."""
+    import ast
+
+    missing = []
+    for path in sorted((ROOT / "tests" / "features").glob("test_*.py")):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test"):
+                if not ast.get_docstring(node):
+                    missing.append(f"{path.name}::{node.name}")
+    assert not missing
