@@ -79,7 +79,9 @@ def main(argv: list[str]) -> int:
         from harness.registry import load
 
         for step in load().projects:
-            flag = "  (wrong way)" if step.wrong_way else ""
+            flag = (
+                "  (wrong way)" if step.wrong_way and "WRONG" not in step.title else ""
+            )
             print(f"  {step.label:<8} {step.relpath:<30} {step.title}{flag}")
         return 0
     if args.command == "setup":

@@ -93,6 +93,20 @@ def main(number: str, directory: str) -> int:
         print("Run `python manage.py check` in it to see the whole error.")
         return 1
 
+    unmigrated = subprocess.run(
+        [sys.executable, "-m", "django", "makemigrations", "--check", "--dry-run"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if unmigrated.returncode:
+        print(
+            "Your models have changes that no migration describes, so the tests'"
+            " database would lack tables.\nRun `python manage.py makemigrations`"
+            " in your project, then check again."
+        )
+        return 1
+
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
         env[REPORT_ENV] = str(report)
@@ -129,8 +143,8 @@ def main(number: str, directory: str) -> int:
         # tests/features/conftest.py's as_user logs in with a token whenever
         # the step has jwt-auth, so one broken setting fails many features.
         print(
-            "\n  Fix jwt-auth first: the other features' tests log in with a"
-            " token, so they cannot pass until tokens are accepted."
+            "\n  Fix jwt-auth first: the tests of notes and owner-only-notes log"
+            " in with a token, so they fail until tokens are accepted."
         )
     have = len(step.features) - len(missing)
     print(f"\n{have} of {len(step.features)} features of {step.label} work.")

@@ -33,6 +33,8 @@ def _lines(path: Path) -> list[str]:
 
 def unified(old: Path, new: Path, old_label: str, new_label: str) -> str:
     """A unified diff of two text files (either may be missing)."""
+    old_label = old_label if old.exists() else "/dev/null"
+    new_label = new_label if new.exists() else "/dev/null"
     text = "".join(
         difflib.unified_diff(_lines(old), _lines(new), old_label, new_label, n=3)
     )

@@ -16,7 +16,7 @@ import re
 import requests
 
 from harness.project import Project
-from harness.registry import load
+from harness.registry import ROOT, load
 from harness.server import Server
 
 # The headers worth looking at in a lesson about authentication.
@@ -60,6 +60,16 @@ def connect(step: str | int, **env: str) -> Api:
     return Api(server.url, server)
 
 
+def show_code(path: str, symbol: str | None = None) -> None:
+    """Print code from the repository (a whole file, or one top-level name),
+    read from the file itself, so a notebook never shows a stale copy."""
+    from harness.docs import symbol_source
+
+    file = ROOT / path
+    print(f"# {path}" + (f", {symbol}" if symbol else ""))
+    print(symbol_source(file, symbol) if symbol else file.read_text(), end="")
+
+
 def show(response: requests.Response) -> None:
     """Print a response the way a learner should read it."""
     print(f"HTTP {response.status_code} {response.reason}")
@@ -76,4 +86,4 @@ def show(response: requests.Response) -> None:
         print(response.text[:500])
 
 
-__all__ = ["Api", "connect", "show"]
+__all__ = ["Api", "connect", "show", "show_code"]

@@ -156,6 +156,9 @@ def one_step(number: str, pytest_args: list[str]) -> int:
     """`make test-step-N`: one project's tests, in the foreground."""
     step = load().step(number)
     print(f"{step.label} ({step.relpath}): features {', '.join(step.features)}")
+    print("(tests of features this step does not have are listed as deselected)")
     return subprocess.call(
-        [*PYTEST, "tests/features", *pytest_args], cwd=ROOT, env=project_env(step)
+        [*PYTEST, "-v", "tests/features", *pytest_args],
+        cwd=ROOT,
+        env=project_env(step),
     )

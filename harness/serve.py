@@ -37,7 +37,7 @@ def tips(step: Step, base: str) -> list[str]:
         f"curl -s -X POST {base}/api/token/ -H 'Content-Type: application/json'"
         """ -d '{"username": "user", "password": "pass"}'"""
     )
-    pages = ["/api/hello/"] + (["/api/notes/"] if "notes" in step.features else [])
+    pages = ["/api/hello/"] + (["/api/notes/"] if "open-notes" in step.features else [])
     lines = ["in a browser: " + "  ".join(f"{base}{page}" for page in pages)]
     if "token-obtain" in step.features:
         lines.append(login)
@@ -53,11 +53,12 @@ def main(number: str, host: str, port: str) -> int:
     step = load().step(number)
     project = Project.at(step.path)
     base = f"http://{host}:{port}"
+    make = "make final" if step.is_final else f"make step-{step.number}"
     if not _port_is_free(host, int(port)):
         print(
             f"Port {port} on {host} is already in use (another step still "
             f"running?). Stop it with Ctrl-C, or pick another port: "
-            f"make step-{step.number} PORT=8001"
+            f"{make} PORT=8001 (without make: --port 8001)"
         )
         return 1
 
@@ -85,6 +86,8 @@ def main(number: str, host: str, port: str) -> int:
     if step.notebook is not None:
         print(f"  notebook:   notebooks/{step.notebook.name}")
     print(f"  demo users: {users}")
+    if (project.path / "db.sqlite3").exists():
+        print(f"  database:   {step.relpath}/db.sqlite3 (kept; `make clean` resets it)")
     print("  try:")
     for line in tips(step, base):
         print(f"    {line}")

@@ -165,3 +165,19 @@ def test_each_server_has_a_database_of_its_own():
         assert http("POST", first.url + "/api/notes/", note)[0] == 201
         assert http("GET", first.url + "/api/notes/")[1] != []
         assert http("GET", second.url + "/api/notes/") == (200, [])
+
+
+def test_check_asks_for_missing_migrations(tmp_path):
+    """A learner who forgot `makemigrations` is told so, in those words."""
+    learner = tmp_path / "my-project"
+    shutil.copytree(REGISTRY.step(2).path, learner)
+    (learner / "notes" / "migrations" / "0001_initial.py").unlink()
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "check", "2", str(learner)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    assert "python manage.py makemigrations" in done.stdout
+    assert not (learner / "notes" / "migrations" / "0001_initial.py").exists()

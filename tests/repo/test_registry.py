@@ -125,3 +125,12 @@ def test_every_feature_test_explains_itself():
                 if not ast.get_docstring(node):
                     missing.append(f"{path.name}::{node.name}")
     assert not missing
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda s: s.folder)
+def test_notebooks_paste_no_code(step):
+    """Code shown in a notebook is read from the files (show_code), never pasted."""
+    notebook = json.loads(step.notebook.read_text())
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "markdown":
+            assert "```" not in "".join(cell["source"]), cell.get("id")
