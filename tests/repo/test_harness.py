@@ -33,6 +33,16 @@ def http(method, url, body=None, headers=None):
         return error.code, json.loads(error.read())
 
 
+def harness(*args):
+    """Run `python -m harness ARGS` as a learner would, and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+
 def is_listening(port):
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
@@ -114,12 +124,7 @@ def test_make_step_4_serves_the_guides_exchange(tmp_path):
 
 
 def test_a_missing_step_says_so():
-    done = subprocess.run(
-        [sys.executable, "-m", "harness", "serve", "14"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    done = harness("serve", "14")
     assert done.returncode != 0
     assert "step 14 does not exist yet" in done.stderr
 
@@ -136,23 +141,13 @@ def test_check_judges_a_learners_project(tmp_path, copy_of, exit_code, says):
         learner,
         ignore=shutil.ignore_patterns("db.sqlite3", "__pycache__"),
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "harness", "check", "4", str(learner)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    done = harness("check", "4", str(learner))
     assert done.returncode == exit_code, done.stdout + done.stderr
     assert says in done.stdout
 
 
 def test_check_explains_a_folder_that_is_not_a_project(tmp_path):
-    done = subprocess.run(
-        [sys.executable, "-m", "harness", "check", "4", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    done = harness("check", "4", str(tmp_path))
     assert done.returncode == 2
     assert "has no manage.py" in done.stdout
 
@@ -172,12 +167,7 @@ def test_check_asks_for_missing_migrations(tmp_path):
     learner = tmp_path / "my-project"
     shutil.copytree(REGISTRY.step(2).path, learner)
     (learner / "notes" / "migrations" / "0001_initial.py").unlink()
-    done = subprocess.run(
-        [sys.executable, "-m", "harness", "check", "2", str(learner)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    done = harness("check", "2", str(learner))
     assert done.returncode == 1
     assert "python manage.py makemigrations" in done.stdout
     assert not (learner / "notes" / "migrations" / "0001_initial.py").exists()
