@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 
 import requests
 
@@ -26,9 +28,10 @@ INTERESTING_HEADERS = ("Content-Type", "WWW-Authenticate")
 class Api(requests.Session):
     """A requests session whose paths are relative to the step's server."""
 
-    def __init__(self, base_url: str, server: Server | None = None):
+    def __init__(self, base_url: str, project: Project, server: Server | None = None):
         super().__init__()
         self.base_url = base_url.rstrip("/")
+        self.project = project
         self.server = server
 
     def request(self, method, url, *args, **kwargs):
@@ -36,6 +39,28 @@ class Api(requests.Session):
             url = self.base_url + url
         kwargs.setdefault("timeout", 10)
         return super().request(method, url, *args, **kwargs)
+
+    def manage(self, *args: str) -> str:
+        """Run `python manage.py ARGS` on this server's data, as an admin on
+        the server would (e.g. to deactivate a user), and return its output.
+
+        With BASE_URL, it acts on the step's own db.sqlite3: right when that
+        server is this repository's `make step-N` on this machine.
+        """
+        if self.server is not None:
+            cwd, env = self.server.project.path, self.server.env
+        else:
+            cwd, env = self.project.path, dict(os.environ)
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr}")
+        return done.stdout
 
     def close(self) -> None:
         super().close()
@@ -50,14 +75,14 @@ def connect(step: str | int, **env: str) -> Api:
     Extra keyword arguments become environment variables of the server we
     start (ignored when BASE_URL points at someone else's server).
     """
+    project = Project.at(load().step(step).path)
     base_url = os.environ.get("BASE_URL")
     if base_url:
         print(f"Using the server at {base_url} (from BASE_URL).")
-        return Api(base_url)
-    project = Project.at(load().step(step).path)
+        return Api(base_url, project)
     server = Server(project, env=env).start()
     print(f"Started {project.path.name} at {server.url} (stopped by api.close()).")
-    return Api(server.url, server)
+    return Api(server.url, project, server)
 
 
 def show_code(path: str, symbol: str | None = None) -> None:

@@ -14,8 +14,10 @@ from pathlib import Path
 from harness.registry import ROOT
 
 # The demo accounts every step's server has. "user"/"pass" are the guide's;
-# "alice" exists so a learner can see that one user cannot read another's notes.
+# "alice" exists so a learner can see that one user cannot read another's
+# notes, and she is staff: she can log in to /admin/ and open /api/staff/.
 DEMO_USERS = (("user", "pass"), ("alice", "wonderland"))
+STAFF = {"alice"}
 
 _SETTINGS_RE = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
 
@@ -91,7 +93,8 @@ def prepare_database(verbose: bool = False) -> None:
     User = get_user_model()
     for username, password in DEMO_USERS:
         user, created = User.objects.get_or_create(username=username)
-        if created or not user.check_password(password):
+        if created or not user.check_password(password) or not user.is_active:
             user.set_password(password)
             user.is_active = True
-            user.save()
+        user.is_staff = username in STAFF
+        user.save()

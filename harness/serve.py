@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 
-from harness.project import DEMO_USERS, Project, prepare_database
+from harness.project import DEMO_USERS, STAFF, Project, prepare_database
 from harness.registry import ROOT, Step, load
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -80,7 +80,9 @@ def main(number: str, host: str, port: str) -> int:
     )
 
     warning = "   <- a deliberate WRONG WAY: read its README" if step.wrong_way else ""
-    users = "    ".join(f"{u} / {p}" for u, p in DEMO_USERS)
+    users = "    ".join(
+        f"{u} / {p}" + (" (staff)" if u in STAFF else "") for u, p in DEMO_USERS
+    )
     print(f"\n{step.label}: {step.title}{warning}")
     print(f"  folder:     {step.relpath}/  (read its README.md)")
     if step.notebook is not None:

@@ -42,16 +42,17 @@ def template_database(project: Project, extra_env: dict | None = None) -> Path:
     project's code and requirements, then copied for every server.
 
     Migrating costs about a second; a copy costs nothing. The name hashes
-    every .py file of the project and the pinned requirements, so any change
-    to models, migrations or settings makes a new template.
+    every .py file of the project, the pinned requirements and the code that
+    makes the demo users, so any change to them makes a new template. `extra_env` is
+    what the settings need to start (keys, say); the data does not depend
+    on it, so it is not part of the name.
     """
     digest = hashlib.sha256((ROOT / "requirements" / "base.txt").read_bytes())
+    digest.update((ROOT / "harness" / "project.py").read_bytes())  # demo users
     for path in sorted(project.path.rglob("*.py")):
         if "__pycache__" not in path.parts:
             digest.update(path.relative_to(project.path).as_posix().encode())
             digest.update(path.read_bytes())
-    for name, value in sorted((extra_env or {}).items()):
-        digest.update(f"{name}={value}".encode())
     template = TEMPLATES / f"{project.path.name}-{digest.hexdigest()[:16]}.sqlite3"
     if template.exists():
         return template
@@ -100,6 +101,7 @@ class Server:
         shutil.copyfile(template_database(self.project, self.extra_env), database)
         env = self.project.env(database=database)
         env.update(self.extra_env)
+        self.env = env  # what `manage.py` needs to act on this server's data
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 [

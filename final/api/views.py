@@ -3,7 +3,7 @@ from rest_framework.decorators import (
     authentication_classes,
     permission_classes,
 )
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 
 
@@ -25,3 +25,11 @@ def protected_view(request):
     return Response(
         {"message": f"Hello, {request.user.username}! This is a protected view."}
     )
+
+
+@api_view(["GET"])
+# Staff only, decided from the user in the database (loaded fresh on every
+# request), never from the token's is_staff claim, which may be stale.
+@permission_classes([IsAdminUser])
+def staff_view(request):
+    return Response({"message": f"Hello, {request.user.username}. You are staff."})

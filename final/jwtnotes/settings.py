@@ -10,24 +10,55 @@ For the full list of settings and their values, see
 https://docs.djangoproject.com/en/5.2/ref/settings/
 """
 
+import json
+import os
+import secrets
+from datetime import timedelta
 from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
 
 # Build paths inside the project like this: BASE_DIR / 'subdir'.
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-# Quick-start development settings - unsuitable for production
-# See https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
+# Secrets come from the environment, never from this file. Production
+# (DJANGO_ENV=production) refuses to start unless each is set and at least 32
+# bytes long. In local development a missing one is generated once and kept in
+# .secrets.json, which git ignores, so `make step-7` works with nothing set.
+PRODUCTION = os.environ.get("DJANGO_ENV") == "production"
+LOCAL_SECRETS = BASE_DIR / ".secrets.json"
 
-# SECURITY WARNING: keep the secret key used in production secret!
-# LESSON KEY, committed on purpose, local development only: it also signs
-# every JWT. Part III (steps 06-07) replaces it with keys from the environment.
-SECRET_KEY = "django-insecure-m1$*+k3_lf9*%-@84igh_cxri&=qh5&*plk2fji+)wlp9*c4th"
 
-# SECURITY WARNING: don't run with debug turned on in production!
-DEBUG = True
+def secret(name):
+    value = os.environ.get(name)
+    if value is None and not PRODUCTION:
+        value = local_secret(name)
+    if value is None or len(value.encode()) < 32:
+        raise ImproperlyConfigured(
+            f"{name} must be set to a random value of at least 32 bytes. Make one "
+            "with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    return value
 
-ALLOWED_HOSTS = []
+
+def local_secret(name):
+    """Local development only: a random key, made on first use, never committed."""
+    saved = json.loads(LOCAL_SECRETS.read_text()) if LOCAL_SECRETS.exists() else {}
+    if name not in saved:
+        saved[name] = secrets.token_urlsafe(48)
+        partial = LOCAL_SECRETS.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(saved, indent=2) + "\n")
+        partial.chmod(0o600)
+        partial.replace(LOCAL_SECRETS)  # atomic: no process reads half a file
+    return saved[name]
+
+
+SECRET_KEY = secret("DJANGO_SECRET_KEY")
+
+DEBUG = not PRODUCTION
+
+ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",")
 
 
 # Application definition
@@ -41,6 +72,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt",
+    "jwtnotes.apps.ProjectConfig",  # start-up checks (jwtnotes/apps.py)
+    "accounts",
     "api",
     "notes",
 ]
@@ -55,6 +88,24 @@ REST_FRAMEWORK = {
     # Secure by default: every API view needs an authenticated user unless it
     # says otherwise (like the public hello view).
     "DEFAULT_PERMISSION_CLASSES": ("rest_framework.permissions.IsAuthenticated",),
+}
+
+# Token lifetimes, written out rather than left to simplejwt's defaults. A short
+# access token limits what a stolen one is worth; the refresh token spares the
+# user their password every five minutes. A demonstration may shorten them
+# from the environment, e.g. `ACCESS_TOKEN_SECONDS=10 make final`.
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(
+        seconds=int(os.environ.get("ACCESS_TOKEN_SECONDS", 5 * 60))
+    ),
+    "REFRESH_TOKEN_LIFETIME": timedelta(
+        seconds=int(os.environ.get("REFRESH_TOKEN_SECONDS", 24 * 60 * 60))
+    ),
+    # A key of its own, not SECRET_KEY: a leak of one does not give away the
+    # other, and rotating it logs everybody out without touching sessions.
+    "SIGNING_KEY": secret("JWT_SIGNING_KEY"),
+    # Login (POST /api/token/) adds username and is_staff claims to its tokens.
+    "TOKEN_OBTAIN_SERIALIZER": "accounts.tokens.TokenObtainPairWithClaimsSerializer",
 }
 
 MIDDLEWARE = [

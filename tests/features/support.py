@@ -2,7 +2,10 @@
 
 import base64
 import json
+import time
+import uuid
 
+import jwt
 import pytest
 
 from harness.project import DEMO_USERS
@@ -83,6 +86,19 @@ def error_code(response) -> str | None:
         return body["code"]
     detail = getattr(response, "data", {}).get("detail")
     return getattr(detail, "code", None)
+
+
+def forge(key: str, user_id, algorithm="HS256") -> str:
+    """A token shaped exactly like simplejwt's, signed by the attacker."""
+    now = int(time.time())
+    payload = {
+        "token_type": "access",
+        "exp": now + 300,
+        "iat": now,
+        "jti": uuid.uuid4().hex,
+        "user_id": str(user_id),
+    }
+    return jwt.encode(payload, key, algorithm=algorithm)
 
 
 def feature(name: str):

@@ -1,15 +1,19 @@
 """Broken and forged tokens: every one gets 401, never a 200, never a 500.
 
-Each case starts from a real access token for "user" and breaks it the way
-a confused client or an attacker would. Part III adds forgeries made with
-keys; these need no key at all.
+Each case starts from a real token for "user" and breaks it the way a
+confused client or an attacker would: without a key, or with a key the
+attacker has (empty, guessed from a word list, their own) and header tricks
+that try to make the server use it.
 """
 
 import base64
+import hashlib
+import hmac
 import json
 
 import pytest
 
+from harness.registry import ROOT
 from support import assert_status, feature
 
 pytestmark = feature("hostile-tokens")
@@ -41,6 +45,40 @@ def nested_header(depth):
     return b64(b"[" * depth + b"]" * depth) + "." + b64({}) + "."
 
 
+ATTACKER_KEY = "an attacker's own key, long enough to pass any length check"
+GUESSES = [
+    line
+    for line in (ROOT / "notebooks" / "common-secrets.txt").read_text().splitlines()
+    if line and not line.startswith("#")
+]
+
+
+def resign(token, alice_pk, key, alg="HS256", **header):
+    """Claim alice and sign with a key the attacker has, by hand with hmac
+    (an attacker's own code has none of PyJWT's checks on the key)."""
+    _, payload, _ = token.split(".")
+    claims = {**unb64(payload), "user_id": str(alice_pk)}
+    digest = {"HS256": hashlib.sha256, "HS512": hashlib.sha512}[alg]
+    signing_input = f"{b64({'alg': alg, 'typ': 'JWT', **header})}.{b64(claims)}"
+    signature = hmac.new(key.encode(), signing_input.encode(), digest).digest()
+    return f"{signing_input}.{b64(signature)}"
+
+
+def spliced(token, other):
+    """One token's header and payload with another token's signature."""
+    return token.rsplit(".", 1)[0] + "." + other.rsplit(".", 1)[1]
+
+
+def rs256_header(token, alice_pk):
+    """Claim the public-key algorithm RS256, with an HMAC-looking signature."""
+    _, payload, signature = as_alice(token, alice_pk).split(".")
+    return f"{b64({'alg': 'RS256', 'typ': 'JWT'})}.{payload}.{signature}"
+
+
+def jwk_of(key):
+    return {"kty": "oct", "k": b64(key.encode())}
+
+
 BREAKERS = {
     "garbage": lambda t, a: "not-a-token",
     "two-parts": lambda t, a: ".".join(t.split(".")[:2]),
@@ -59,6 +97,15 @@ BREAKERS = {
     "latin1-bytes": lambda t, a: "\xe9\xe9.\xe9\xe9.\xe9\xe9",
     "64-kilobytes": lambda t, a: "A" * 65_536,
     "1-megabyte": lambda t, a: t + "A" * 1_000_000,
+    "resigned-empty-key": lambda t, a: resign(t, a, ""),
+    "resigned-attacker-key": lambda t, a: resign(t, a, ATTACKER_KEY),
+    "resigned-HS512": lambda t, a: resign(t, a, ATTACKER_KEY, alg="HS512"),
+    "header-says-RS256": rs256_header,
+    "kid-injection": lambda t, a: resign(t, a, "", kid="../../../../dev/null"),
+    "jku-injection": lambda t, a: resign(
+        t, a, ATTACKER_KEY, jku="http://attacker.example/jwks.json"
+    ),
+    "jwk-injection": lambda t, a: resign(t, a, ATTACKER_KEY, jwk=jwk_of(ATTACKER_KEY)),
 }
 
 
@@ -68,6 +115,36 @@ def test_a_broken_token_gets_401(api, user, alice, name):
     token = BREAKERS[name](api.tokens()["access"], alice.pk)
     response = api.get("/api/protected/", token=token)
     assert_status(response, 401)
+
+
+@pytest.mark.parametrize("kind", ["access", "refresh"])
+def test_guessed_keys_forge_nothing(api, user, alice, kind):
+    """Re-signed with each key of a common word list: 401 for every one."""
+    token = api.tokens()[kind]
+    path, field = (
+        ("/api/protected/", None)
+        if kind == "access"
+        else ("/api/token/refresh/", "refresh")
+    )
+    for guess in GUESSES:
+        forged = resign(token, alice.pk, guess)
+        response = (
+            api.get(path, token=forged)
+            if field is None
+            else api.post(path, {field: forged})
+        )
+        assert response.status_code == 401, (guess, response.status_code)
+
+
+@pytest.mark.parametrize("kind", ["access", "refresh"])
+def test_a_signature_from_another_token_does_not_fit(api, user, alice, kind):
+    """user's header and payload with alice's signature (spliced): 401."""
+    mine, hers = api.tokens()[kind], api.tokens("alice", "wonderland")[kind]
+    forged = spliced(mine, hers)
+    if kind == "access":
+        assert_status(api.get("/api/protected/", token=forged), 401)
+    else:
+        assert_status(api.post("/api/token/refresh/", {"refresh": forged}), 401)
 
 
 @pytest.mark.parametrize("name", BREAKERS)

@@ -134,3 +134,14 @@ def test_notebooks_paste_no_code(step):
     for cell in notebook["cells"]:
         if cell["cell_type"] == "markdown":
             assert "```" not in "".join(cell["source"]), cell.get("id")
+
+
+@pytest.mark.parametrize("step", REGISTRY.projects, ids=lambda s: s.relpath)
+def test_generated_local_secrets_are_ignored_by_git(step):
+    """Wherever a project may write .secrets.json, git ignores it."""
+    import subprocess
+
+    done = subprocess.run(
+        ["git", "check-ignore", "-q", f"{step.relpath}/.secrets.json"], cwd=ROOT
+    )
+    assert done.returncode == 0

@@ -1,0 +1,135 @@
+"""Step 07: keys come from the environment, and production insists on them.
+
+Some of these tests start the project in a process of its own, with its own
+settings module (never the test settings), because what they prove is what
+happens at start-up.
+"""
+
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from harness.project import Project
+from harness.registry import ROOT
+from harness.server import Server
+from support import assert_status, feature, forge
+
+pytestmark = feature("secrets-from-env")
+
+PROJECT = Path(os.environ["TUTORIAL_PROJECT"])
+SETTINGS = os.environ["TUTORIAL_PROJECT_SETTINGS"]
+STRONG = {
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
+    "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
+}
+
+
+def start(project_dir: Path, code: str = "", **env: str):
+    """Start Django (django.setup()) as a server would, then run `code`.
+
+    The process gets none of the test run's own TUTORIAL_, DJANGO_ or JWT_
+    variables: only the project's settings module and `env`.
+    """
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TUTORIAL_", "DJANGO_", "JWT_"))
+    }
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=project_dir,
+        env={**clean, "DJANGO_SETTINGS_MODULE": SETTINGS, **env},
+        capture_output=True,
+        text=True,
+    )
+
+
+def lesson_keys() -> set[str]:
+    """Every SECRET_KEY committed anywhere in this repository's steps."""
+    keys = set()
+    for path in (ROOT / "steps").glob("*/config/settings.py"):
+        keys |= set(re.findall(r'^SECRET_KEY = "([^"]+)"', path.read_text(), re.M))
+    return keys
+
+
+def test_the_committed_keys_forge_nothing(api, alice):
+    """Step 06's forgery (signed with a committed key) now gets 401."""
+    assert lesson_keys(), "expected the earlier steps' committed lesson key"
+    for key in lesson_keys():
+        assert_status(api.get("/api/protected/", token=forge(key, alice.pk)), 401)
+
+
+def test_another_environments_key_forges_nothing(api, alice):
+    """A token signed with some other strong key (another server's) gets 401."""
+    other = forge(secrets.token_urlsafe(48), alice.pk)
+    assert_status(api.get("/api/protected/", token=other), 401)
+
+
+@pytest.mark.parametrize(
+    "env, missing",
+    [
+        ({}, "DJANGO_SECRET_KEY"),
+        ({"DJANGO_SECRET_KEY": "short"}, "DJANGO_SECRET_KEY"),
+        ({"DJANGO_SECRET_KEY": STRONG["DJANGO_SECRET_KEY"]}, "JWT_SIGNING_KEY"),
+        ({**STRONG, "JWT_SIGNING_KEY": "secret"}, "JWT_SIGNING_KEY"),
+    ],
+    ids=["no-keys", "short-secret-key", "no-signing-key", "short-signing-key"],
+)
+def test_production_refuses_to_start_without_strong_keys(env, missing):
+    """DJANGO_ENV=production with a key missing or short: start-up fails,
+    naming the variable and how to make a value."""
+    done = start(PROJECT, DJANGO_ENV="production", **env)
+    assert done.returncode != 0
+    assert f"{missing} must be set to a random value of at least 32 bytes" in (
+        done.stderr
+    )
+    assert "secrets.token_urlsafe" in done.stderr
+
+
+def test_production_serves_with_strong_keys():
+    """With strong keys, production settings start and answer requests."""
+    env = {**STRONG, "DJANGO_ENV": "production", "DJANGO_ALLOWED_HOSTS": "127.0.0.1"}
+    with Server(Project.at(PROJECT), env=env) as server:
+        with urllib.request.urlopen(server.url + "/api/hello/") as response:
+            assert response.status == 200
+
+
+def test_local_development_needs_nothing_set(tmp_path):
+    """Without DJANGO_ENV, missing keys are generated once into .secrets.json,
+    are strong, differ from each other, and stay the same on the next start."""
+    copy = tmp_path / "project"
+    shutil.copytree(PROJECT, copy, ignore=shutil.ignore_patterns(".secrets.json"))
+    show = (
+        "from django.conf import settings as s; import json; "
+        "print(json.dumps([s.SECRET_KEY, s.SIMPLE_JWT['SIGNING_KEY']]))"
+    )
+    first, second = start(copy, show), start(copy, show)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    secret_key, signing_key = json.loads(first.stdout)
+    assert secret_key != signing_key
+    assert min(len(secret_key), len(signing_key)) >= 32
+    assert (copy / ".secrets.json").exists()
+
+
+def test_a_typo_in_simple_jwt_stops_start_up(tmp_path):
+    """An unknown SIMPLE_JWT key (a typo) stops start-up and is named."""
+    copy = tmp_path / "project"
+    shutil.copytree(PROJECT, copy)
+    settings_file = copy / (SETTINGS.replace(".", "/") + ".py")
+    text = settings_file.read_text()
+    assert "SIMPLE_JWT = {" in text
+    settings_file.write_text(
+        text.replace("SIMPLE_JWT = {", 'SIMPLE_JWT = {\n    "ACCES_TOKEN_LIFETIME": 1,')
+    )
+    done = start(copy)
+    assert done.returncode != 0
+    assert "Unknown SIMPLE_JWT setting(s): ACCES_TOKEN_LIFETIME" in done.stderr
