@@ -45,6 +45,13 @@ def between(old: Step, new: Step) -> str:
     """The whole diff from one project to another, file by file."""
     out = []
     for name in sorted(files(old.path) | files(new.path)):
+        before, after = old.path / name, new.path / name
+        if not before.exists() and after.stat().st_size == 0:
+            out.append(f"new empty file {new.relpath}/{name}\n")
+            continue
+        if not after.exists() and before.stat().st_size == 0:
+            out.append(f"deleted empty file {old.relpath}/{name}\n")
+            continue
         out.append(
             unified(
                 old.path / name,

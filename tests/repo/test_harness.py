@@ -171,3 +171,9 @@ def test_check_asks_for_missing_migrations(tmp_path):
     assert done.returncode == 1
     assert "python manage.py makemigrations" in done.stdout
     assert not (learner / "notes" / "migrations" / "0001_initial.py").exists()
+
+
+def test_diff_names_new_empty_files(tmp_path):
+    """A new app's empty __init__.py files are part of the lesson too."""
+    text = diff.between(REGISTRY.step(7), REGISTRY.step(8))
+    assert "new empty file steps/08-custom-claims/accounts/__init__.py" in text
