@@ -90,12 +90,16 @@ def test_diff_ignores_databases_and_caches(tmp_path):
     assert diff.files(tmp_path) == {"app.py"}
 
 
-def test_make_step_4_serves_the_guides_exchange(tmp_path):
-    """`python3 -m harness serve 4` (what `make step-4` runs), used with HTTP."""
+@pytest.mark.parametrize("which", ["4", "final"])
+def test_make_step_serves_the_guides_exchange(tmp_path, which):
+    """`python3 -m harness serve N` (what `make step-N` runs), used with HTTP,
+    with nothing set in the environment."""
     port = free_port()
     log = open(tmp_path / "serve.log", "wb")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "JWT_"))}
     process = subprocess.Popen(
-        [sys.executable, "-m", "harness", "serve", "4", "--port", str(port)],
+        [sys.executable, "-m", "harness", "serve", which, "--port", str(port)],
+        env=env,
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
