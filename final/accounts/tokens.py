@@ -19,8 +19,8 @@ def tokens_for(user):
     """Tokens made by hand (a script, a sign-up flow), with the same claims.
 
     get_token() is RefreshToken.for_user(user) plus our claims, and for_user()
-    checks nothing: it would mint tokens for a deactivated account. So check
-    first, as the login view does.
+    does not refuse a deactivated account: simplejwt 5.5.1 only logs a warning
+    and issues the tokens anyway. So check first, as the login view does.
     """
     if not user.is_active:
         raise ValueError(f"{user.get_username()} is inactive: no tokens")

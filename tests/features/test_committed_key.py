@@ -57,7 +57,7 @@ def crack(token: str) -> str | None:
 def test_a_short_key_warns_and_falls_to_a_word_list(api, user):
     """A token signed with "secret" is cracked offline from one token.
 
-    PyJWT warns about the short key (InsecureKeyLengthWarning); a 24-word
+    PyJWT warns about the short key (InsecureKeyLengthWarning); a short word
     list finds it without ever talking to the server.
     """
     real = claims(api.tokens()["access"])  # the shape a real server issues

@@ -61,7 +61,7 @@ REST_FRAMEWORK = {
 # Token lifetimes, written out rather than left to simplejwt's defaults. A short
 # access token limits what a stolen one is worth; the refresh token spares the
 # user their password every five minutes. A demonstration may shorten them
-# from the environment, e.g. `ACCESS_TOKEN_SECONDS=10 make step-5`.
+# from the environment: `ACCESS_TOKEN_SECONDS=10 python manage.py runserver`.
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(
         seconds=int(os.environ.get("ACCESS_TOKEN_SECONDS", 5 * 60))

@@ -25,7 +25,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # Secrets come from the environment, never from this file. Production
 # (DJANGO_ENV=production) refuses to start unless each is set and at least 32
 # bytes long. In local development a missing one is generated once and kept in
-# .secrets.json, which git ignores, so `make step-7` works with nothing set.
+# .secrets.json, which git ignores, so `manage.py runserver` needs nothing set.
 PRODUCTION = os.environ.get("DJANGO_ENV") == "production"
 LOCAL_SECRETS = BASE_DIR / ".secrets.json"
 
@@ -92,7 +92,7 @@ REST_FRAMEWORK = {
 # Token lifetimes, written out rather than left to simplejwt's defaults. A short
 # access token limits what a stolen one is worth; the refresh token spares the
 # user their password every five minutes. A demonstration may shorten them
-# from the environment, e.g. `ACCESS_TOKEN_SECONDS=10 make step-5`.
+# from the environment: `ACCESS_TOKEN_SECONDS=10 python manage.py runserver`.
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(
         seconds=int(os.environ.get("ACCESS_TOKEN_SECONDS", 5 * 60))
