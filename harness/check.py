@@ -19,6 +19,17 @@ from harness.registry import ROOT, load
 from harness.runner import PYTEST, project_env
 
 REPORT_ENV = "TUTORIAL_CHECK_REPORT"
+_STARTS_AND_IS_MIGRATED = """
+import sys, traceback
+import django
+try:
+    django.setup()
+except Exception:
+    traceback.print_exc()
+    sys.exit(3)
+from django.core.management import call_command
+call_command("makemigrations", check=True, dry_run=True, verbosity=0)
+"""
 
 
 # ------------------------------------- pytest plugin (loaded with -p harness.check)
@@ -81,25 +92,20 @@ def main(number: str, directory: str) -> int:
     print(f"Checking {project.path}")
     print(f"against {step.label}: {step.title}  (settings: {settings_module})\n")
     env = project_env(step, project.path)
+    # One process answers two questions: does the project start at all, and
+    # do its models match its migrations (else the tests' tables are missing)?
     starts = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
+        [sys.executable, "-c", _STARTS_AND_IS_MIGRATED],
         env=env,
         capture_output=True,
         text=True,
     )
-    if starts.returncode:
+    if starts.returncode == 3:
         last = starts.stderr.strip().splitlines()[-1:] or ["(no message)"]
         print(f"Your project does not start: {last[0]}")
         print("Run `python manage.py check` in it to see the whole error.")
         return 1
-
-    unmigrated = subprocess.run(
-        [sys.executable, "-m", "django", "makemigrations", "--check", "--dry-run"],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if unmigrated.returncode:
+    if starts.returncode:
         print(
             "Your models have changes that no migration describes, so the tests'"
             " database would lack tables.\nRun `python manage.py makemigrations`"

@@ -62,9 +62,17 @@ def jobs(selected: list[str] | None = None) -> list[Job]:
     out = []
     for step in registry.projects:
         out.append(Job(step.relpath, ["tests/features"], project_env(step), weight=3))
-        if step.notebook is not None:
-            node = f"tests/notebooks/test_notebooks.py::test_notebook[{step.folder}]"
-            out.append(Job(f"notebooks/{step.notebook.name}", [node], weight=4))
+    # The notebooks share two processes (every other notebook in each): each
+    # notebook still gets its own kernel and server, but Python, pytest and
+    # nbclient start twice, not once per notebook.
+    notebooks = [s for s in registry.steps if s.notebook is not None]
+    for half in (notebooks[0::2], notebooks[1::2]):
+        nodes = [
+            f"tests/notebooks/test_notebooks.py::test_notebook[{s.folder}]"
+            for s in half
+        ]
+        name = f"notebooks {', '.join(f'{s.number:02d}' for s in half)}"
+        out.append(Job(name, nodes, weight=9))
     for path in sorted((ROOT / "tests" / "repo").glob("test_*.py")):
         name = path.relative_to(ROOT).as_posix()
         out.append(Job(name, [name], weight=5 if "docs" in name else 2))
@@ -121,7 +129,9 @@ def main(selected: list[str] | None = None, workers: int | None = None) -> int:
     if not todo:
         print(f"No test job matches {selected}.")
         return 2
-    workers = workers or os.cpu_count() or 2
+    # One more job than cores: notebook and server jobs spend much of their
+    # time waiting (kernels, servers), and a third job fills those gaps.
+    workers = workers or (os.cpu_count() or 2) + 1
     print(f"Running {len(todo)} test jobs, {workers} at a time ...", flush=True)
     started = time.monotonic()
     results = []

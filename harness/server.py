@@ -109,6 +109,9 @@ class Server:
                     "manage.py",
                     "runserver",
                     "--noreload",
+                    # Each step's tests run the system checks; a throwaway
+                    # server need not repeat them at every start.
+                    "--skip-checks",
                     f"127.0.0.1:{self.port}",
                 ],
                 cwd=self.project.path,

@@ -32,19 +32,23 @@ STRONG = {
 }
 
 
-def start(project_dir: Path, code: str = "", **env: str):
-    """Start Django (django.setup()) as a server would, then run `code`.
+def start(project_dir: Path, code: str = "", setup=False, **env: str):
+    """Load the project's settings as a server's start-up does, then run `code`.
 
-    The process gets none of the test run's own TUTORIAL_, DJANGO_ or JWT_
-    variables: only the project's settings module and `env`.
+    A server's start-up begins by importing the settings module, which is
+    where missing keys are refused; `setup=True` goes on to django.setup(),
+    which runs the apps' start-up checks (config/apps.py). The process gets
+    none of the test run's own TUTORIAL_, DJANGO_ or JWT_ variables: only
+    the project's settings module and `env`.
     """
+    load = "import django; django.setup()" if setup else f"import {SETTINGS}"
     clean = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("TUTORIAL_", "DJANGO_", "JWT_"))
     }
     return subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        [sys.executable, "-c", f"{load}; {code}"],
         cwd=project_dir,
         env={**clean, "DJANGO_SETTINGS_MODULE": SETTINGS, **env},
         capture_output=True,
@@ -108,7 +112,7 @@ def test_local_development_needs_nothing_set(tmp_path):
     copy = tmp_path / "project"
     shutil.copytree(PROJECT, copy, ignore=shutil.ignore_patterns(".secrets.json"))
     show = (
-        "from django.conf import settings as s; import json; "
+        f"import json, {SETTINGS} as s; "
         "print(json.dumps([s.SECRET_KEY, s.SIMPLE_JWT['SIGNING_KEY']]))"
     )
     first, second = start(copy, show), start(copy, show)
@@ -130,6 +134,6 @@ def test_a_typo_in_simple_jwt_stops_start_up(tmp_path):
     settings_file.write_text(
         text.replace("SIMPLE_JWT = {", 'SIMPLE_JWT = {\n    "ACCES_TOKEN_LIFETIME": 1,')
     )
-    done = start(copy)
+    done = start(copy, setup=True)
     assert done.returncode != 0
     assert "Unknown SIMPLE_JWT setting(s): ACCES_TOKEN_LIFETIME" in done.stderr

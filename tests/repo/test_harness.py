@@ -90,7 +90,7 @@ def test_diff_ignores_databases_and_caches(tmp_path):
     assert diff.files(tmp_path) == {"app.py"}
 
 
-@pytest.mark.parametrize("which", ["4", "final"])
+@pytest.mark.parametrize("which", ["4"])
 def test_make_step_serves_the_guides_exchange(tmp_path, which):
     """`python3 -m harness serve N` (what `make step-N` runs), used with HTTP,
     with nothing set in the environment."""
@@ -134,18 +134,22 @@ def test_a_missing_step_says_so():
 
 
 @pytest.mark.parametrize(
-    "copy_of, exit_code, says",
-    [(3, 1, "✗ jwt-auth"), (4, 0, "7 of 7 features of step 04 work")],
+    "step, copy_of, exit_code, says",
+    [
+        (4, 3, 1, "✗ jwt-auth"),
+        (2, 2, 0, "3 of 3 features of step 02 work"),
+    ],
 )
-def test_check_judges_a_learners_project(tmp_path, copy_of, exit_code, says):
-    """`make check STEP=4 DIR=...`: a copy of step 03 fails, step 04 passes."""
+def test_check_judges_a_learners_project(tmp_path, step, copy_of, exit_code, says):
+    """`make check STEP=N DIR=...`: a copy of step 03 fails step 04's check,
+    naming what is missing; a project that has it all passes."""
     learner = tmp_path / "my-project"
     shutil.copytree(
         REGISTRY.step(copy_of).path,
         learner,
         ignore=shutil.ignore_patterns("db.sqlite3", "__pycache__"),
     )
-    done = harness("check", "4", str(learner))
+    done = harness("check", str(step), str(learner))
     assert done.returncode == exit_code, done.stdout + done.stderr
     assert says in done.stdout
 
@@ -181,3 +185,14 @@ def test_diff_names_new_empty_files(tmp_path):
     """A new app's empty __init__.py files are part of the lesson too."""
     text = diff.between(REGISTRY.step(7), REGISTRY.step(8))
     assert "new empty file steps/08-custom-claims/accounts/__init__.py" in text
+
+
+def test_check_explains_a_project_that_does_not_start(tmp_path):
+    """A settings error is reported as one line, not a traceback."""
+    learner = tmp_path / "my-project"
+    shutil.copytree(REGISTRY.step(1).path, learner)
+    with open(learner / "config" / "settings.py", "a") as settings:
+        settings.write("\nimport a_module_that_does_not_exist\n")
+    done = harness("check", "1", str(learner))
+    assert done.returncode == 1
+    assert "Your project does not start: ModuleNotFoundError" in done.stdout
