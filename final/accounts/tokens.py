@@ -1,4 +1,18 @@
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
+from rest_framework_simplejwt.serializers import (
+    TokenObtainPairSerializer,
+    TokenRefreshSerializer,
+)
+from rest_framework_simplejwt.state import token_backend
+from rest_framework_simplejwt.token_blacklist.models import (
+    BlacklistedToken,
+    OutstandingToken,
+)
+from rest_framework_simplejwt.tokens import RefreshToken
 
 
 class TokenObtainPairWithClaimsSerializer(TokenObtainPairSerializer):
@@ -12,6 +26,8 @@ class TokenObtainPairWithClaimsSerializer(TokenObtainPairSerializer):
         # were, so they go stale when the user changes.
         token["username"] = user.username
         token["is_staff"] = user.is_staff
+        # When this login happened: rotation copies it into every new token.
+        token["auth_time"] = token["iat"]
         return token
 
 
@@ -26,3 +42,73 @@ def tokens_for(user):
         raise ValueError(f"{user.get_username()} is inactive: no tokens")
     refresh = TokenObtainPairWithClaimsSerializer.get_token(user)
     return {"refresh": str(refresh), "access": str(refresh.access_token)}
+
+
+def log_out_everywhere(user_id):
+    """Blacklist every refresh token the user still has: all devices."""
+    alive = OutstandingToken.objects.filter(
+        user_id=user_id, blacklistedtoken__isnull=True
+    )
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in alive], ignore_conflicts=True
+    )
+
+
+class SingleUseRefreshToken(RefreshToken):
+    def set_exp(self, claim="exp", from_time=None, lifetime=None):
+        super().set_exp(claim, from_time, lifetime)
+        # Rotation gives each new refresh token a fresh day, so a session used
+        # daily would never end: cap it at login time + JWT_SESSION_LIFETIME.
+        if claim == "exp" and "auth_time" in self.payload:
+            lifetime = settings.JWT_SESSION_LIFETIME.total_seconds()
+            end = self.payload["auth_time"] + int(lifetime)
+            self.payload["exp"] = min(self.payload["exp"], end)
+
+    def blacklist(self):
+        # get_or_create: of two requests rotating the same token at the same
+        # moment, the unique BlacklistedToken row lets only one create it. The
+        # other must fail, or both would walk away with a live new token.
+        blacklisted, created = super().blacklist()
+        if not created:
+            raise TokenError(_("Token is blacklisted"))
+        return blacklisted, created
+
+
+class RotatingRefreshSerializer(TokenRefreshSerializer):
+    """POST /api/token/refresh/: rotation, with reuse detection.
+
+    A refresh token is used once. If one that was already rotated out (or
+    logged out) comes back, either the client or a thief holds a copy, and we
+    cannot tell which: refuse it and revoke every refresh token of the user
+    (RFC 9700, section 4.14.2). Everyone logs in again; the thief cannot.
+    """
+
+    token_class = SingleUseRefreshToken
+
+    def validate(self, attrs):
+        try:
+            return super().validate(attrs)
+        except get_user_model().DoesNotExist:
+            # The user was deleted. simplejwt 5.5.1 lets this escape as a 500;
+            # the fix (upstream PR #861) is not released yet, so answer 401.
+            raise AuthenticationFailed(
+                self.error_messages["no_active_account"], "no_active_account"
+            ) from None
+        except TokenError:
+            user_id = reused_token_owner(attrs["refresh"])
+            if user_id is not None:
+                log_out_everywhere(user_id)
+            raise
+
+
+def reused_token_owner(raw_token):
+    """The user id of a genuine, unexpired, blacklisted refresh token, else None."""
+    try:
+        payload = token_backend.decode(raw_token, verify=True)
+    except TokenBackendError:
+        return None  # forged, broken or expired: nothing to revoke
+    if payload.get("token_type") != "refresh":
+        return None
+    if BlacklistedToken.objects.filter(token__jti=payload.get("jti")).exists():
+        return payload.get("user_id")
+    return None

@@ -1,5 +1,7 @@
+from accounts.views import change_password_view
 from django.urls import path
 from rest_framework_simplejwt.views import (
+    TokenBlacklistView,
     TokenObtainPairView,
     TokenRefreshView,
     TokenVerifyView,
@@ -14,4 +16,8 @@ urlpatterns = [
     path("token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),
     path("token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
     path("token/verify/", TokenVerifyView.as_view(), name="token_verify"),
+    # Log out: this refresh token. Log out everywhere: all of the user's.
+    path("token/blacklist/", TokenBlacklistView.as_view(), name="token_blacklist"),
+    path("logout-all/", views.logout_all_view, name="logout_all"),
+    path("password/", change_password_view, name="change_password"),
 ]

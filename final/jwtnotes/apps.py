@@ -20,3 +20,13 @@ class ProjectConfig(AppConfig):
                 "would ignore them silently; check their spelling against "
                 "https://django-rest-framework-simplejwt.readthedocs.io/en/v5.5.1/settings.html"
             )
+        # Without the blacklist app, blacklisting silently does nothing (step 09).
+        blacklist_app = "rest_framework_simplejwt.token_blacklist"
+        if settings.SIMPLE_JWT.get("BLACKLIST_AFTER_ROTATION") and (
+            blacklist_app not in settings.INSTALLED_APPS
+        ):
+            raise ImproperlyConfigured(
+                f"BLACKLIST_AFTER_ROTATION needs {blacklist_app!r} in "
+                "INSTALLED_APPS; without it, rotated and logged-out refresh "
+                "tokens keep working."
+            )

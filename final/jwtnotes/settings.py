@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt",
+    # Remembers every refresh token issued, and which are dead (blacklisted).
+    "rest_framework_simplejwt.token_blacklist",
     "jwtnotes.apps.ProjectConfig",  # start-up checks (jwtnotes/apps.py)
     "accounts",
     "api",
@@ -106,7 +108,19 @@ SIMPLE_JWT = {
     "SIGNING_KEY": secret("JWT_SIGNING_KEY"),
     # Login (POST /api/token/) adds username and is_staff claims to its tokens.
     "TOKEN_OBTAIN_SERIALIZER": "accounts.tokens.TokenObtainPairWithClaimsSerializer",
+    # Every refresh returns a new refresh token and blacklists the old one.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    # ...and a rotated-out token that comes back revokes the user's sessions.
+    "TOKEN_REFRESH_SERIALIZER": "accounts.tokens.RotatingRefreshSerializer",
+    # Every token carries a fingerprint of the user's password hash; after a
+    # password change, tokens issued before it are refused ("password_changed").
+    "CHECK_REVOKE_TOKEN": True,
 }
+
+# However often it is refreshed, a session ends this long after the login
+# that started it (accounts/tokens.py caps each new refresh token's exp).
+JWT_SESSION_LIFETIME = timedelta(days=30)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -1,0 +1,35 @@
+from django.contrib.auth.password_validation import validate_password
+from rest_framework import serializers
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+
+from accounts.tokens import log_out_everywhere
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = serializers.CharField(write_only=True)
+    new_password = serializers.CharField(write_only=True)
+
+    def validate_old_password(self, value):
+        if not self.context["user"].check_password(value):
+            raise serializers.ValidationError("Wrong password.", "wrong_password")
+        return value
+
+    def validate_new_password(self, value):
+        validate_password(value, self.context["user"])  # Django's validators
+        return value
+
+
+@api_view(["POST"])
+def change_password_view(request):
+    """Change the password, and end every session: every device logs in again."""
+    serializer = PasswordChangeSerializer(
+        data=request.data, context={"user": request.user}
+    )
+    serializer.is_valid(raise_exception=True)
+    request.user.set_password(serializer.validated_data["new_password"])
+    request.user.save()
+    # Refresh tokens: blacklisted now. Access tokens: CHECK_REVOKE_TOKEN makes
+    # simplejwt refuse every token issued under the old password.
+    log_out_everywhere(request.user.pk)
+    return Response({"detail": "Password changed: log in again."})

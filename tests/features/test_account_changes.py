@@ -1,0 +1,111 @@
+"""Step 11: what happens to tokens when an account changes.
+
+Deactivated, deleted, new password: each must end the user's sessions at
+once, and none may crash the server. And no session lives forever.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from freezegun import freeze_time
+
+from support import assert_status, claims, error_code, feature
+
+pytestmark = feature("account-changes")
+
+NEW = "a much better passphrase"
+
+
+def refresh(api, token):
+    return api.post("/api/token/refresh/", {"refresh": token})
+
+
+def test_a_deactivated_user_is_locked_out_at_once(api, user):
+    """is_active = False: the access token gets 401 user_inactive, the refresh
+    token 401, and login 401."""
+    tokens = api.tokens()
+    user.is_active = False
+    user.save()
+    response = api.get("/api/protected/", token=tokens["access"])
+    assert_status(response, 401)
+    assert error_code(response) == "user_inactive"
+    assert_status(refresh(api, tokens["refresh"]), 401)
+    assert_status(api.login(), 401)
+
+
+def test_a_deleted_users_tokens_get_401_not_500(api, user):
+    """A deleted user's refresh token gets 401 (simplejwt 5.5.1 alone: 500)."""
+    tokens = api.tokens()
+    user.delete()
+    response = refresh(api, tokens["refresh"])
+    assert_status(response, 401)
+    assert error_code(response) == "no_active_account"
+    response = api.get("/api/protected/", token=tokens["access"])
+    assert_status(response, 401)
+    assert error_code(response) == "user_not_found"
+
+
+def change(api, access, old="pass", new=NEW):
+    return api.post(
+        "/api/password/", {"old_password": old, "new_password": new}, token=access
+    )
+
+
+def test_a_password_change_ends_every_session(api, user):
+    """After POST /api/password/, the old access and refresh tokens (of every
+    device) get 401, the old password fails, and the new one logs in."""
+    laptop, phone = api.tokens(), api.tokens()
+    assert_status(change(api, laptop["access"]), 200)
+
+    for device in (laptop, phone):
+        response = api.get("/api/protected/", token=device["access"])
+        assert_status(response, 401)
+        assert error_code(response) == "password_changed"
+        assert_status(refresh(api, device["refresh"]), 401)
+    assert_status(api.login("user", "pass"), 401)
+    fresh = api.tokens("user", NEW)
+    assert_status(api.get("/api/protected/", token=fresh["access"]), 200)
+
+
+def test_a_password_change_needs_the_old_password(api, user):
+    """A wrong old password gets 400, and the password stays as it was."""
+    response = change(api, api.tokens()["access"], old="wrong")
+    assert_status(response, 400)
+    assert "old_password" in response.json()
+    assert_status(api.login("user", "pass"), 200)
+
+
+def test_a_weak_new_password_is_refused(api, user):
+    """Django's password validators apply: "12345678" gets 400."""
+    response = change(api, api.tokens()["access"], new="12345678")
+    assert_status(response, 400)
+    assert "new_password" in response.json()
+
+
+def test_a_password_change_needs_a_login(api):
+    """Anonymous POST /api/password/ gets 401."""
+    assert_status(api.post("/api/password/", {"old_password": "x"}), 401)
+
+
+def test_tokens_carry_a_fingerprint_not_the_password_hash(api, user):
+    """CHECK_REVOKE_TOKEN adds hash_password: an MD5 of the password hash,
+    readable by anyone holding the token, but not the hash itself."""
+    fingerprint = claims(api.tokens()["access"])["hash_password"]
+    assert len(fingerprint) == 32
+    assert fingerprint not in user.password
+
+
+def test_a_session_ends_30_days_after_login_however_it_is_refreshed(api, user):
+    """Refreshed every 12 hours, a session still ends 30 days after login."""
+    t0 = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
+    end = t0 + timedelta(days=30)
+    with freeze_time(t0) as clock:
+        token = api.tokens()["refresh"]
+        for half_days in range(1, 60):  # up to 29.5 days: every refresh works
+            clock.move_to(t0 + timedelta(hours=12 * half_days))
+            response = refresh(api, token)
+            assert_status(response, 200)
+            token = response.json()["refresh"]
+        assert claims(token)["exp"] == int(end.timestamp())  # capped, not +1 day
+        clock.move_to(end + timedelta(seconds=1))
+        assert_status(refresh(api, token), 401)
+        assert_status(api.login(), 200)  # logging in starts a new session

@@ -1,0 +1,163 @@
+"""Step 10: logging out for real, with rotation, blacklist and reuse detection.
+
+Refresh tokens are single-use: each refresh returns a new one and blacklists
+the old. Access tokens cannot be recalled: they live out their 5 minutes.
+"""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+from django.apps import apps
+from django.core.management import call_command
+from freezegun import freeze_time
+
+from support import assert_status, error_code, feature
+
+pytestmark = feature("logout")
+
+T0 = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
+
+
+def refresh(api, token):
+    return api.post("/api/token/refresh/", {"refresh": token})
+
+
+def test_each_refresh_rotates_the_refresh_token(api, user):
+    """A refresh answers a new access AND a new refresh token."""
+    old = api.tokens()["refresh"]
+    response = refresh(api, old)
+    assert_status(response, 200)
+    assert set(response.json()) == {"access", "refresh"}
+    assert response.json()["refresh"] != old
+
+
+def test_after_logout_the_refresh_token_is_refused(api, user):
+    """Logout (POST /api/token/blacklist/), then refresh: 401."""
+    token = api.tokens()["refresh"]
+    assert_status(api.post("/api/token/blacklist/", {"refresh": token}), 200)
+    response = refresh(api, token)
+    assert_status(response, 401)
+    assert error_code(response) == "token_not_valid"
+
+
+def test_logging_out_twice_is_refused(api, user):
+    """A refresh token can be logged out once: the second time gets 401."""
+    token = api.tokens()["refresh"]
+    api.post("/api/token/blacklist/", {"refresh": token})
+    assert_status(api.post("/api/token/blacklist/", {"refresh": token}), 401)
+
+
+def test_the_access_token_outlives_logout_until_it_expires(api, user):
+    """The honest limit: after logout the access token works until its exp."""
+    with freeze_time(T0) as clock:
+        tokens = api.tokens()
+        api.post("/api/token/blacklist/", {"refresh": tokens["refresh"]})
+        assert_status(api.get("/api/protected/", token=tokens["access"]), 200)
+        clock.move_to(T0 + timedelta(minutes=5, seconds=1))
+        assert_status(api.get("/api/protected/", token=tokens["access"]), 401)
+
+
+def test_reusing_a_rotated_out_token_revokes_the_newer_one(api, user):
+    """Reuse detection: the old token gets 401, and kills its successor."""
+    first = api.tokens()["refresh"]
+    second = refresh(api, first).json()["refresh"]
+    reused = refresh(api, first)
+    assert_status(reused, 401)
+    assert_status(refresh(api, second), 401)
+
+
+def test_reuse_revokes_every_device(api, user):
+    """A reused token logs the user out on every device, then login works."""
+    laptop = api.tokens()["refresh"]
+    phone = api.tokens()["refresh"]
+    refresh(api, laptop)  # the laptop rotates; a thief replays the old one:
+    assert_status(refresh(api, laptop), 401)
+    assert_status(refresh(api, phone), 401)
+    assert_status(api.login(), 200)
+
+
+def test_log_out_of_all_devices(api, user):
+    """POST /api/logout-all/ blacklists every refresh token of the user."""
+    laptop, phone = api.tokens(), api.tokens()
+    response = api.post("/api/logout-all/", token=laptop["access"])
+    assert_status(response, 204)
+    for device in (laptop, phone):
+        assert_status(refresh(api, device["refresh"]), 401)
+    assert_status(api.login(), 200)
+
+
+def test_log_out_all_needs_a_login(api):
+    """Anonymous POST /api/logout-all/ gets 401."""
+    assert_status(api.post("/api/logout-all/"), 401)
+
+
+def test_verify_answers_400_for_a_blacklisted_token(api, user):
+    """The verify endpoint's quirk: a blacklisted refresh token gets 400
+    (not 401), and only because BLACKLIST_AFTER_ROTATION is on."""
+    token = api.tokens()["refresh"]
+    api.post("/api/token/blacklist/", {"refresh": token})
+    assert_status(api.post("/api/token/verify/", {"token": token}), 400)
+
+
+def test_flushexpiredtokens_removes_expired_rows(api, user):
+    """`manage.py flushexpiredtokens` deletes what expired, keeps the rest."""
+    outstanding = apps.get_model("token_blacklist", "OutstandingToken")
+    with freeze_time(T0) as clock:
+        api.tokens()
+        clock.move_to(T0 + timedelta(hours=12))
+        api.tokens()
+        assert outstanding.objects.count() == 2
+        clock.move_to(T0 + timedelta(days=1, seconds=1))
+        call_command("flushexpiredtokens")
+        assert outstanding.objects.count() == 1
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_two_refreshes_at_once_yield_at_most_one_live_token(live_api, attempt):
+    """Two requests with the same refresh token at the same instant, against
+    a real threaded server and a file-backed database: never two live tokens,
+    never a 500."""
+    token = live_api.login().json()["refresh"]
+    start = threading.Barrier(2)
+    answers = []
+
+    def race():
+        start.wait()
+        answers.append(live_api.refresh(token))
+
+    threads = [threading.Thread(target=race) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r.status_code for r in answers) in ([200, 401], [401, 401])
+    new_tokens = [r.json()["refresh"] for r in answers if r.status_code == 200]
+    alive = [t for t in new_tokens if live_api.refresh(t).status_code == 200]
+    assert len(alive) <= 1
+
+
+class LiveApi:
+    def __init__(self, url):
+        self.url = url
+
+    def login(self):
+        return requests.post(
+            self.url + "/api/token/", json={"username": "user", "password": "pass"}
+        )
+
+    def refresh(self, token):
+        return requests.post(self.url + "/api/token/refresh/", json={"refresh": token})
+
+
+@pytest.fixture(scope="module")
+def live_api():
+    """The project's real server (threaded runserver, SQLite file)."""
+    import os
+
+    from harness.project import Project
+    from harness.server import Server
+
+    with Server(Project.at(os.environ["TUTORIAL_PROJECT"])) as server:
+        yield LiveApi(server.url)
