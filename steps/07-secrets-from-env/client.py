@@ -52,5 +52,9 @@ class NotesClient:
             self.access = self.refresh = None
             raise LoginRequired("the refresh token has expired: log in again")
         response.raise_for_status()
-        self.access = response.json()["access"]
+        tokens = response.json()
+        self.access = tokens["access"]
+        # With rotation, the answer holds a new refresh token and the old one
+        # is dead: keep the newest, or the next refresh fails.
+        self.refresh = tokens.get("refresh", self.refresh)
         self.refreshes += 1

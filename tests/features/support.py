@@ -2,8 +2,12 @@
 
 import base64
 import json
+import os
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import jwt
 import pytest
@@ -12,6 +16,8 @@ from harness.project import DEMO_USERS
 
 # The demo accounts, as {username: password}: the ones every server has.
 DEMO = dict(DEMO_USERS)
+# The project's own settings module, e.g. "config.settings".
+SETTINGS = os.environ.get("TUTORIAL_PROJECT_SETTINGS", "")
 
 
 class Api:
@@ -99,6 +105,30 @@ def forge(key: str, user_id, algorithm="HS256") -> str:
         "user_id": str(user_id),
     }
     return jwt.encode(payload, key, algorithm=algorithm)
+
+
+def start(project_dir: Path, code: str = "", setup=False, **env: str):
+    """Load the project's settings as a server's start-up does, then run `code`.
+
+    A server's start-up begins by importing the settings module, which is
+    where missing keys are refused; `setup=True` goes on to django.setup(),
+    which runs the apps' start-up checks (config/apps.py). The process gets
+    none of the test run's own TUTORIAL_, DJANGO_ or JWT_ variables: only
+    the project's settings module and `env`.
+    """
+    load = "import django; django.setup()" if setup else f"import {SETTINGS}"
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TUTORIAL_", "DJANGO_", "JWT_"))
+    }
+    return subprocess.run(
+        [sys.executable, "-c", f"{load}; {code}"],
+        cwd=project_dir,
+        env={**clean, "DJANGO_SETTINGS_MODULE": SETTINGS, **env},
+        capture_output=True,
+        text=True,
+    )
 
 
 def feature(name: str):

@@ -4,6 +4,8 @@ Refresh tokens are single-use: each refresh returns a new one and blacklists
 the old. Access tokens cannot be recalled: they live out their 5 minutes.
 """
 
+import os
+import shutil
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -13,7 +15,7 @@ from django.apps import apps
 from django.core.management import call_command
 from freezegun import freeze_time
 
-from support import assert_status, error_code, feature
+from support import SETTINGS, assert_status, error_code, feature, start
 
 pytestmark = feature("logout")
 
@@ -161,3 +163,18 @@ def live_api():
 
     with Server(Project.at(os.environ["TUTORIAL_PROJECT"])) as server:
         yield LiveApi(server.url)
+
+
+def test_start_up_refuses_rotation_without_the_blacklist_app(tmp_path):
+    """Step 09's mistake cannot come back: with BLACKLIST_AFTER_ROTATION on
+    and the token_blacklist app removed, start-up fails and says why."""
+    copy = tmp_path / "project"
+    shutil.copytree(os.environ["TUTORIAL_PROJECT"], copy)
+    settings_file = copy / (SETTINGS.replace(".", "/") + ".py")
+    app_line = '    "rest_framework_simplejwt.token_blacklist",\n'
+    text = settings_file.read_text()
+    assert app_line in text
+    settings_file.write_text(text.replace(app_line, ""))
+    done = start(copy, setup=True)
+    assert done.returncode != 0
+    assert "BLACKLIST_AFTER_ROTATION needs" in done.stderr

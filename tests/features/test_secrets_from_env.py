@@ -10,8 +10,6 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -20,40 +18,15 @@ import pytest
 from harness.project import Project
 from harness.registry import ROOT
 from harness.server import Server
-from support import assert_status, feature, forge
+from support import SETTINGS, assert_status, feature, forge, start
 
 pytestmark = feature("secrets-from-env")
 
 PROJECT = Path(os.environ["TUTORIAL_PROJECT"])
-SETTINGS = os.environ["TUTORIAL_PROJECT_SETTINGS"]
 STRONG = {
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
     "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
 }
-
-
-def start(project_dir: Path, code: str = "", setup=False, **env: str):
-    """Load the project's settings as a server's start-up does, then run `code`.
-
-    A server's start-up begins by importing the settings module, which is
-    where missing keys are refused; `setup=True` goes on to django.setup(),
-    which runs the apps' start-up checks (config/apps.py). The process gets
-    none of the test run's own TUTORIAL_, DJANGO_ or JWT_ variables: only
-    the project's settings module and `env`.
-    """
-    load = "import django; django.setup()" if setup else f"import {SETTINGS}"
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TUTORIAL_", "DJANGO_", "JWT_"))
-    }
-    return subprocess.run(
-        [sys.executable, "-c", f"{load}; {code}"],
-        cwd=project_dir,
-        env={**clean, "DJANGO_SETTINGS_MODULE": SETTINGS, **env},
-        capture_output=True,
-        text=True,
-    )
 
 
 def lesson_keys() -> set[str]:
