@@ -52,12 +52,12 @@ class Project:
             )
         return match.group(1)
 
-    def env(self, *, database: Path | None = None, fast_hasher=False, hosts="") -> dict:
+    def env(self, *, database: Path | None = None, hasher="", hosts="") -> dict:
         """Environment that runs this project under harness.settings.
 
         harness.settings imports the project's own settings unchanged, then
-        points the database at `database` (a throwaway file) and, for tests,
-        swaps in a fast password hasher.
+        points the database at `database` (a throwaway file) and may swap the
+        password hasher: "fast" (tests) or "quick" (throwaway servers).
         """
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
@@ -66,14 +66,14 @@ class Project:
         env["DJANGO_SETTINGS_MODULE"] = "harness.settings"
         env["TUTORIAL_PROJECT"] = str(self.path)
         env["TUTORIAL_PROJECT_SETTINGS"] = self.settings_module
-        for name in ("TUTORIAL_DB", "TUTORIAL_FAST_HASHER", "TUTORIAL_ALLOWED_HOSTS"):
+        for name in ("TUTORIAL_DB", "TUTORIAL_HASHER", "TUTORIAL_ALLOWED_HOSTS"):
             env.pop(name, None)
         if hosts:
             env["TUTORIAL_ALLOWED_HOSTS"] = hosts
         if database is not None:
             env["TUTORIAL_DB"] = str(database)
-        if fast_hasher:
-            env["TUTORIAL_FAST_HASHER"] = "1"
+        if hasher:
+            env["TUTORIAL_HASHER"] = hasher
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         return env
 

@@ -51,7 +51,7 @@ class Result:
 def project_env(step: Step, project_path: Path | None = None) -> dict:
     """The environment for tests/features/ against one project."""
     project = Project.at(project_path or step.path)
-    env = project.env(fast_hasher=True)
+    env = project.env(hasher="fast")
     env["TUTORIAL_FEATURES"] = ",".join(step.features)
     env["TUTORIAL_LABEL"] = step.label
     return env

@@ -3,7 +3,8 @@
 The rules: bind 127.0.0.1 on a free port, wait for a real HTTP answer (never
 a fixed sleep), and stop exactly the process this code started, by its id.
 Each server gets its own throwaway database with the demo users in it (a
-copy of a template made once per version of the project: see below).
+copy of a template made once per version of the project: see below), and
+hashes passwords with harness/hashers.py's quicker PBKDF2.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def template_database(project: Project, extra_env: dict | None = None) -> Path:
     """
     digest = hashlib.sha256((ROOT / "requirements" / "base.txt").read_bytes())
     digest.update((ROOT / "harness" / "project.py").read_bytes())  # demo users
+    digest.update((ROOT / "harness" / "hashers.py").read_bytes())
     for path in sorted(project.path.rglob("*.py")):
         if "__pycache__" not in path.parts:
             digest.update(path.relative_to(project.path).as_posix().encode())
@@ -58,7 +60,7 @@ def template_database(project: Project, extra_env: dict | None = None) -> Path:
         return template
     TEMPLATES.mkdir(parents=True, exist_ok=True)
     partial = template.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-    env = project.env(database=partial)
+    env = project.env(database=partial, hasher="quick")
     env.update(extra_env or {})
     done = subprocess.run(
         [sys.executable, "-m", "harness", "prepare", str(project.path)],
@@ -99,7 +101,7 @@ class Server:
     def start(self, timeout: float = 30.0) -> Server:
         database = Path(self._tmp.name) / "db.sqlite3"
         shutil.copyfile(template_database(self.project, self.extra_env), database)
-        env = self.project.env(database=database)
+        env = self.project.env(database=database, hasher="quick")
         env.update(self.extra_env)
         self.env = env  # what `manage.py` needs to act on this server's data
         with open(self.log_path, "wb") as log:

@@ -6,7 +6,8 @@ project's settings module unchanged, so everything simplejwt reads at import
 time is the project's own; then it only changes where data goes:
 
 - TUTORIAL_DB: a throwaway SQLite file instead of the step's db.sqlite3;
-- TUTORIAL_FAST_HASHER: a fast (and weak) password hasher, for tests only;
+- TUTORIAL_HASHER: "fast" for tests (MD5: weak, instant), "quick" for the
+  throwaway servers (PBKDF2 with fewer rounds: harness/hashers.py);
 - TUTORIAL_ALLOWED_HOSTS: hosts to accept when an instructor serves a room
   (`make step-N HOST=0.0.0.0`); the steps themselves accept only localhost.
 """
@@ -32,5 +33,9 @@ if os.environ.get("TUTORIAL_DB"):
 if os.environ.get("TUTORIAL_ALLOWED_HOSTS"):
     ALLOWED_HOSTS = os.environ["TUTORIAL_ALLOWED_HOSTS"].split(",")
 
-if os.environ.get("TUTORIAL_FAST_HASHER"):
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+_HASHERS = {
+    "fast": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+    "quick": ["harness.hashers.QuickPBKDF2PasswordHasher"],
+}
+if os.environ.get("TUTORIAL_HASHER") in _HASHERS:
+    PASSWORD_HASHERS = _HASHERS[os.environ["TUTORIAL_HASHER"]]
