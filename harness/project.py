@@ -78,8 +78,9 @@ class Project:
         return env
 
 
-def prepare_database(verbose: bool = False) -> None:
-    """Migrate the current Django database and make sure the demo users exist.
+def prepare_database(verbose: bool = False, demo_users: bool = True) -> None:
+    """Migrate the current Django database and make sure the demo users exist
+    (unless demo_users is False: production mode gets none).
 
     Call it in a process whose Django settings are already chosen.
     """
@@ -88,6 +89,8 @@ def prepare_database(verbose: bool = False) -> None:
 
     django.setup()
     call_command("migrate", verbosity=1 if verbose else 0, interactive=False)
+    if not demo_users:
+        return
     from django.contrib.auth import get_user_model
 
     User = get_user_model()

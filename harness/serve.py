@@ -22,8 +22,13 @@ def prepare(project_dir: str) -> int:
     project = Project.at(project_dir)
     sys.path.insert(0, str(project.path))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", project.settings_module)
-    prepare_database()
+    prepare_database(demo_users=not production_mode())
     return 0
+
+
+def production_mode() -> bool:
+    """DJANGO_ENV=production (steps 07 on): no demo users with weak passwords."""
+    return os.environ.get("DJANGO_ENV") == "production"
 
 
 def _port_is_free(host: str, port: int) -> bool:
@@ -87,6 +92,8 @@ def main(number: str, host: str, port: str) -> int:
     print(f"  folder:     {step.relpath}/  (read its README.md)")
     if step.notebook is not None:
         print(f"  notebook:   notebooks/{step.notebook.name}")
+    if production_mode():
+        users = "none in production mode (python manage.py createsuperuser)"
     print(f"  demo users: {users}")
     if (project.path / "db.sqlite3").exists():
         print(f"  database:   {step.relpath}/db.sqlite3 (kept; `make clean` resets it)")

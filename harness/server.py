@@ -44,13 +44,14 @@ def template_database(project: Project, extra_env: dict | None = None) -> Path:
 
     Migrating costs about a second; a copy costs nothing. The name hashes
     every .py file of the project, the pinned requirements and the code that
-    makes the demo users, so any change to them makes a new template. `extra_env` is
-    what the settings need to start (keys, say); the data does not depend
-    on it, so it is not part of the name.
+    makes the demo users, so any change to them makes a new template.
+    `extra_env` is what the settings need to start (keys, say); of it, only
+    DJANGO_ENV changes the data (production mode gets no demo users).
     """
     digest = hashlib.sha256((ROOT / "requirements" / "base.txt").read_bytes())
     digest.update((ROOT / "harness" / "project.py").read_bytes())  # demo users
     digest.update((ROOT / "harness" / "hashers.py").read_bytes())
+    digest.update((extra_env or {}).get("DJANGO_ENV", "").encode())  # demo users?
     for path in sorted(project.path.rglob("*.py")):
         if "__pycache__" not in path.parts:
             digest.update(path.relative_to(project.path).as_posix().encode())
