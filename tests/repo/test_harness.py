@@ -196,3 +196,18 @@ def test_check_explains_a_project_that_does_not_start(tmp_path):
     done = harness("check", "1", str(learner))
     assert done.returncode == 1
     assert "Your project does not start: ModuleNotFoundError" in done.stdout
+
+
+def test_production_mode_has_no_demo_users():
+    """DJANGO_ENV=production: no user/pass account waiting to be guessed."""
+    import secrets
+
+    env = {
+        "DJANGO_ENV": "production",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
+        "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+    }
+    with Server(Project.at(REGISTRY.final.path), env=env) as server:
+        login = {"username": "user", "password": "pass"}
+        assert http("POST", server.url + "/api/token/", login)[0] == 401
