@@ -78,11 +78,18 @@ def main(number: str, host: str, port: str) -> int:
         # run only, on the step's own database. A dev server: trusted networks.
         env = project.env(database=project.path / "db.sqlite3", hosts="*")
         print(f"Serving {host} to the room: ALLOWED_HOSTS is opened for this run.")
-    subprocess.run(
+    prepared = subprocess.run(
         [sys.executable, "-m", "harness", "prepare", str(project.path)],
         env=env,
-        check=True,
+        capture_output=True,
+        text=True,
     )
+    if prepared.returncode:
+        # The project refused to start (a missing key, say): its own message
+        # is the last line; the traceback above it helps nobody here.
+        last = prepared.stderr.strip().splitlines()[-1:] or ["(no message)"]
+        print(f"{step.relpath} did not start:\n  {last[0]}")
+        return 1
 
     warning = "   <- a deliberate WRONG WAY: read its README" if step.wrong_way else ""
     users = "    ".join(

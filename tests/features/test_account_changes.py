@@ -122,3 +122,14 @@ def test_a_password_changed_anywhere_ends_refresh_tokens(api, user):
     response = refresh(api, tokens["refresh"])
     assert_status(response, 401)
     assert error_code(response) == "token_not_valid"
+
+
+def test_a_token_from_before_a_password_change_cannot_log_the_user_out(api, user):
+    """Replaying a refresh token issued under the old password is refused,
+    and does NOT revoke the sessions started with the new password."""
+    stale = api.tokens()["refresh"]
+    assert_status(change(api, api.tokens()["access"]), 200)
+    fresh = api.tokens("user", NEW)["refresh"]
+    for _ in range(3):  # an attacker trying again and again
+        assert_status(refresh(api, stale), 401)
+    assert_status(refresh(api, fresh), 200)

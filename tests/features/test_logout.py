@@ -5,6 +5,7 @@ the old. Access tokens cannot be recalled: they live out their 5 minutes.
 """
 
 import os
+import re
 import shutil
 import threading
 from datetime import UTC, datetime, timedelta
@@ -171,10 +172,14 @@ def test_start_up_refuses_rotation_without_the_blacklist_app(tmp_path):
     copy = tmp_path / "project"
     shutil.copytree(os.environ["TUTORIAL_PROJECT"], copy)
     settings_file = copy / (SETTINGS.replace(".", "/") + ".py")
-    app_line = '    "rest_framework_simplejwt.token_blacklist",\n'
-    text = settings_file.read_text()
-    assert app_line in text
-    settings_file.write_text(text.replace(app_line, ""))
+    app_line = re.compile(
+        r"^\s*[\"']rest_framework_simplejwt\.token_blacklist[\"'],?\s*\n", re.M
+    )
+    text, removed = app_line.subn("", settings_file.read_text())
+    assert removed == 1, "expected the app on a line of its own in INSTALLED_APPS"
+    settings_file.write_text(text)
     done = start(copy, setup=True)
-    assert done.returncode != 0
-    assert "BLACKLIST_AFTER_ROTATION needs" in done.stderr
+    assert done.returncode != 0, "start-up went on without the blacklist app"
+    assert "BLACKLIST_AFTER_ROTATION" in done.stderr, (
+        "the error should name the setting"
+    )

@@ -64,11 +64,9 @@ def test_production_refuses_to_start_without_strong_keys(env, missing):
     """DJANGO_ENV=production with a key missing or short: start-up fails,
     naming the variable and how to make a value."""
     done = start(PROJECT, DJANGO_ENV="production", **env)
-    assert done.returncode != 0
-    assert f"{missing} must be set to a random value of at least 32 bytes" in (
-        done.stderr
-    )
-    assert "secrets.token_urlsafe" in done.stderr
+    assert done.returncode != 0, "production started without a strong key"
+    last_line = done.stderr.strip().splitlines()[-1]
+    assert missing in last_line, f"the error should name {missing}: {last_line}"
 
 
 def test_production_serves_with_strong_keys():
@@ -108,5 +106,6 @@ def test_a_typo_in_simple_jwt_stops_start_up(tmp_path):
         text.replace("SIMPLE_JWT = {", 'SIMPLE_JWT = {\n    "ACCES_TOKEN_LIFETIME": 1,')
     )
     done = start(copy, setup=True)
-    assert done.returncode != 0
-    assert "Unknown SIMPLE_JWT setting(s): ACCES_TOKEN_LIFETIME" in done.stderr
+    assert done.returncode != 0, "start-up went on with a misspelt SIMPLE_JWT key"
+    last_line = done.stderr.strip().splitlines()[-1]
+    assert "ACCES_TOKEN_LIFETIME" in last_line, f"name the key: {last_line}"

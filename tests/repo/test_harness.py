@@ -211,3 +211,19 @@ def test_production_mode_has_no_demo_users():
     with Server(Project.at(REGISTRY.final.path), env=env) as server:
         login = {"username": "user", "password": "pass"}
         assert http("POST", server.url + "/api/token/", login)[0] == 401
+
+
+def test_a_step_that_refuses_to_start_says_why_in_one_line():
+    """`make step-7` in production mode without keys: the project's own
+    message, not two tracebacks."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "JWT_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "serve", "7", "--port", str(free_port())],
+        cwd=ROOT,
+        env={**env, "DJANGO_ENV": "production"},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    assert "did not start:" in done.stdout and "DJANGO_SECRET_KEY" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr

@@ -48,8 +48,8 @@ def local_secret(name):
     if name not in saved:
         saved[name] = secrets.token_urlsafe(48)
         partial = LOCAL_SECRETS.with_suffix(f".{os.getpid()}.tmp")
+        partial.touch(mode=0o600)  # readable by its owner only, from the start
         partial.write_text(json.dumps(saved, indent=2) + "\n")
-        partial.chmod(0o600)
         partial.replace(LOCAL_SECRETS)  # atomic: no process reads half a file
     return saved[name]
 

@@ -50,6 +50,8 @@ def log_out_everywhere(user_id):
 
 
 class SingleUseRefreshToken(RefreshToken):
+    """The refresh token our refresh endpoint reads: used once, then dead."""
+
     def blacklist(self):
         # get_or_create: of two requests rotating the same token at the same
         # moment, the unique BlacklistedToken row lets only one create it. The

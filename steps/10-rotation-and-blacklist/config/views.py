@@ -37,6 +37,7 @@ def staff_view(request):
 
 
 @api_view(["POST"])
+@permission_classes([IsAuthenticated])
 def logout_all_view(request):
     """Log out of every device: blacklist all of the user's refresh tokens.
 

@@ -16,6 +16,8 @@ from rest_framework_simplejwt.token_blacklist.models import (
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+User = get_user_model()
+
 
 class TokenObtainPairWithClaimsSerializer(TokenObtainPairSerializer):
     """POST /api/token/, adding two claims to every token it issues."""
@@ -57,26 +59,25 @@ def log_out_everywhere(user_id):
 
 
 class SingleUseRefreshToken(RefreshToken):
+    """The refresh token our refresh endpoint reads and rotates. Besides being
+    single-use (blacklist), it ends with its session (set_exp) and with the
+    password it was issued under (verify)."""
+
     def set_exp(self, claim="exp", from_time=None, lifetime=None):
         super().set_exp(claim, from_time, lifetime)
         # Rotation gives each new refresh token a fresh day, so a session used
         # daily would never end: cap it at login time + JWT_SESSION_LIFETIME.
         if claim == "exp" and "auth_time" in self.payload:
-            lifetime = settings.JWT_SESSION_LIFETIME.total_seconds()
-            end = self.payload["auth_time"] + int(lifetime)
-            self.payload["exp"] = min(self.payload["exp"], end)
+            session = int(settings.JWT_SESSION_LIFETIME.total_seconds())
+            end_of_session = self.payload["auth_time"] + session
+            self.payload["exp"] = min(self.payload["exp"], end_of_session)
 
     def verify(self):
         super().verify()
         # CHECK_REVOKE_TOKEN refuses access tokens issued before a password
         # change, but simplejwt 5.5.1 lets their refresh tokens live on. Refuse
         # those too, however the password was changed (admin, changepassword).
-        if not api_settings.CHECK_REVOKE_TOKEN:
-            return
-        fingerprint = self.payload.get(api_settings.REVOKE_TOKEN_CLAIM)
-        user_id = self.payload.get(api_settings.USER_ID_CLAIM)
-        user = get_user_model().objects.filter(pk=user_id).first()
-        if user and fingerprint != get_md5_hash_password(user.password):
+        if password_changed_since(self.payload):
             raise TokenError(_("The user's password has been changed."))
 
     def blacklist(self):
@@ -103,7 +104,7 @@ class RotatingRefreshSerializer(TokenRefreshSerializer):
     def validate(self, attrs):
         try:
             return super().validate(attrs)
-        except get_user_model().DoesNotExist:
+        except User.DoesNotExist:
             # The user was deleted. simplejwt 5.5.1 lets this escape as a 500;
             # the fix (upstream PR #861) is not released yet, so answer 401.
             raise AuthenticationFailed(
@@ -124,6 +125,23 @@ def reused_token_owner(raw_token):
         return None  # forged, broken or expired: nothing to revoke
     if payload.get("token_type") != "refresh":
         return None
+    if password_changed_since(payload):
+        return None  # dead since the password change: refused, not a theft alarm
     if BlacklistedToken.objects.filter(token__jti=payload.get("jti")).exists():
         return payload.get("user_id")
     return None
+
+
+def password_changed_since(payload):
+    """Was this token issued under a password the user no longer has?
+
+    CHECK_REVOKE_TOKEN puts a fingerprint of the password hash in every
+    token. Without this check, whoever kept a token from before a password
+    change could replay it to log the user out, again and again.
+    """
+    if not api_settings.CHECK_REVOKE_TOKEN:
+        return False
+    user_id = payload.get(api_settings.USER_ID_CLAIM)
+    user = User.objects.filter(**{api_settings.USER_ID_FIELD: user_id}).first()
+    fingerprint = payload.get(api_settings.REVOKE_TOKEN_CLAIM)
+    return bool(user) and fingerprint != get_md5_hash_password(user.password)

@@ -1,6 +1,7 @@
 from django.contrib.auth.password_validation import validate_password
 from rest_framework import serializers
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.tokens import log_out_everywhere
@@ -21,6 +22,7 @@ class PasswordChangeSerializer(serializers.Serializer):
 
 
 @api_view(["POST"])
+@permission_classes([IsAuthenticated])
 def change_password_view(request):
     """Change the password, and end every session: every device logs in again."""
     serializer = PasswordChangeSerializer(
