@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,3 +103,14 @@ def prepare_database(verbose: bool = False, demo_users: bool = True) -> None:
             user.is_active = True
         user.is_staff = username in STAFF
         user.save()
+
+
+def run_prepare(project: Project, env: dict) -> subprocess.CompletedProcess:
+    """`python -m harness prepare DIR` in a process of its own, with `env`
+    choosing the settings and database: migrate, then add the demo users."""
+    return subprocess.run(
+        [sys.executable, "-m", "harness", "prepare", str(project.path)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )

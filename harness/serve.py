@@ -11,7 +11,13 @@ import socket
 import subprocess
 import sys
 
-from harness.project import DEMO_USERS, STAFF, Project, prepare_database
+from harness.project import (
+    DEMO_USERS,
+    STAFF,
+    Project,
+    prepare_database,
+    run_prepare,
+)
 from harness.registry import ROOT, Step, load
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -78,12 +84,7 @@ def main(number: str, host: str, port: str) -> int:
         # run only, on the step's own database. A dev server: trusted networks.
         env = project.env(database=project.path / "db.sqlite3", hosts="*")
         print(f"Serving {host} to the room: ALLOWED_HOSTS is opened for this run.")
-    prepared = subprocess.run(
-        [sys.executable, "-m", "harness", "prepare", str(project.path)],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    prepared = run_prepare(project, env)
     if prepared.returncode:
         # The project refused to start (a missing key, say): its own message
         # is the last line; the traceback above it helps nobody here.

@@ -24,7 +24,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from harness.project import Project
+from harness.project import Project, run_prepare
 from harness.registry import ROOT
 
 READY_PATH = "/api/hello/"
@@ -63,12 +63,7 @@ def template_database(project: Project, extra_env: dict | None = None) -> Path:
     partial = template.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
     env = project.env(database=partial, hasher="quick")
     env.update(extra_env or {})
-    done = subprocess.run(
-        [sys.executable, "-m", "harness", "prepare", str(project.path)],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    done = run_prepare(project, env)
     if done.returncode:
         partial.unlink(missing_ok=True)
         raise RuntimeError(f"preparing the database failed:\n{done.stderr}")
