@@ -79,10 +79,7 @@ def main(argv: list[str]) -> int:
         from harness.registry import load
 
         for step in load().projects:
-            flag = (
-                "  (wrong way)" if step.wrong_way and "WRONG" not in step.title else ""
-            )
-            print(f"  {step.label:<8} {step.relpath:<30} {step.title}{flag}")
+            print(f"  {step.label:<8} {step.relpath:<30} {step.heading}")
         return 0
     if args.command == "setup":
         setup.ensure(args.level)

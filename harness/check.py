@@ -16,7 +16,7 @@ from pathlib import Path
 
 from harness.project import Project, ProjectError
 from harness.registry import ROOT, load
-from harness.runner import PYTEST, project_env
+from harness.runner import PYTEST, clean_env, project_args
 
 REPORT_ENV = "TUTORIAL_CHECK_REPORT"
 _STARTS_AND_IS_MIGRATED = """
@@ -90,13 +90,13 @@ def main(number: str, directory: str) -> int:
         return 2
 
     print(f"Checking {project.path}")
-    print(f"against {step.label}: {step.title}  (settings: {settings_module})\n")
-    env = project_env(step, project.path)
+    print(f"against {step.label}: {step.heading}  (settings: {settings_module})\n")
     # One process answers two questions: does the project start at all, and
     # do its models match its migrations (else the tests' tables are missing)?
     starts = subprocess.run(
         [sys.executable, "-c", _STARTS_AND_IS_MIGRATED],
-        env=env,
+        env={**clean_env(), **project.env(full=False)},
+        timeout=120,
         capture_output=True,
         text=True,
     )
@@ -115,11 +115,15 @@ def main(number: str, directory: str) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
-        env[REPORT_ENV] = str(report)
         done = subprocess.run(
-            [*PYTEST, "-p", "harness.check", "--tb=short", "tests/features"],
+            [
+                *PYTEST,
+                *("-p", "harness.check", "--tb=short", "tests/features"),
+                *project_args(step, project.path),
+            ],
             cwd=ROOT,
-            env=env,
+            env={**clean_env(), REPORT_ENV: str(report)},
+            timeout=300,
             capture_output=True,
             text=True,
         )

@@ -7,8 +7,10 @@ A document marks generated regions with HTML comments (invisible on GitHub):
     <!-- diff: steps/03-.../config/settings.py steps/04-.../config/settings.py -->
     <!-- run: 04 -->          (a ```console block: its "$ " commands are run for
                                real against step 04's server, outputs replaced)
-    <!-- chapter: 04 -->      (the chapter's heading and links, from steps.toml)
+    <!-- chapter: 04 -->      (the chapter's heading and links, from steps.toml;
+                               the first chapter of a Part opens the Part)
     <!-- steps-table -->      (every step, from steps.toml)
+    <!-- parts -->            (the Parts of the course and their steps)
     ...generated text...
     <!-- end -->
 
@@ -28,7 +30,7 @@ from pathlib import Path
 
 from harness.diff import unified
 from harness.project import Project
-from harness.registry import ROOT, load
+from harness.registry import ROOT, Registry, load
 from harness.server import Server
 
 DOCUMENTS = ("TUTORIAL.md", "README.md")
@@ -107,9 +109,13 @@ def diff(args: list[str]) -> str:
 # ---------------------------------------------------------------- registry regions
 
 
-def chapter(args: list[str]) -> str:
-    step = load().step(args[0])
+def chapter(args: list[str], registry: Registry | None = None) -> str:
+    """A chapter's heading and links; the first chapter of a Part opens it."""
+    registry = registry or load()
+    step = registry.step(args[0])
     n = step.number
+    opens_part = registry.steps_of(step.part)[0] == step
+    part = f"# {step.part.label}: {step.part.title}\n\n" if opens_part else ""
     wrong = (
         "\n> **Deliberately wrong.** This step ships a mistake on purpose; "
         "its tests prove the symptom. Do not copy it.\n"
@@ -117,7 +123,7 @@ def chapter(args: list[str]) -> str:
         else ""
     )
     return (
-        f"## {n}. {step.title}\n\n"
+        f"{part}## {n}. {step.heading}\n\n"
         f"Folder [`{step.relpath}/`]({step.relpath}/) · notebook "
         f"[`notebooks/{step.notebook.name}`](notebooks/{step.notebook.name}) · "
         f"run `make step-{n}` · lesson diff `make diff-{n}` · "
@@ -125,22 +131,48 @@ def chapter(args: list[str]) -> str:
     )
 
 
-def steps_table(args: list[str]) -> str:
-    rows = ["| step | folder | what it teaches | run |", "|---|---|---|---|"]
-    for step in load().steps:
+def _span(steps) -> str:
+    numbers = [f"{s.number:02d}" for s in steps]
+    if len(numbers) == 1:
+        return f"step {numbers[0]}"
+    return f"steps {numbers[0]}-{numbers[-1]}"
+
+
+def parts(args: list[str], registry: Registry | None = None) -> str:
+    """The Parts of the course, with their steps (or "planned")."""
+    registry = registry or load()
+    lines = []
+    for part in registry.parts:
+        steps = registry.steps_of(part)
+        where = _span(steps) if steps else "planned"
+        lines.append(f"- **{part.label}: {part.title}**, {where}")
+    return "\n".join(lines) + "\n"
+
+
+def steps_table(args: list[str], registry: Registry | None = None) -> str:
+    registry = registry or load()
+    rows = ["| part | step | folder | what it teaches | run |", "|---|---|---|---|---|"]
+    shown = None
+    for step in registry.steps:
         title = (
-            f"**wrong way:** {step.title.removeprefix('WRONG WAY: ')}"
+            f"**wrong way:** {step.heading.removeprefix('WRONG WAY: ')}"
             if step.wrong_way
             else step.title
         )
+        part = step.part.numeral if step.part != shown else ""
+        shown = step.part
         rows.append(
-            f"| {step.number:02d} | [`{step.relpath}/`]({step.relpath}/) | {title} "
-            f"| `make step-{step.number}` |"
+            f"| {part} | {step.number:02d} | [`{step.relpath}/`]({step.relpath}/) "
+            f"| {title} | `{step.make}` |"
         )
-    final = load().final
+    final = registry.final
     rows.append(
-        f"| | [`{final.relpath}/`]({final.relpath}/) | {final.title} | `make final` |"
+        f"| | | [`{final.relpath}/`]({final.relpath}/) | {final.title} "
+        f"| `{final.make}` |"
     )
+    planned = [p for p in registry.parts if not registry.steps_of(p)]
+    for part in planned:
+        rows.append(f"| {part.numeral} | | (planned) | {part.title} | |")
     return "\n".join(rows) + "\n"
 
 
@@ -226,6 +258,7 @@ GENERATORS = {
     "diff": diff,
     "chapter": chapter,
     "steps-table": steps_table,
+    "parts": parts,
 }
 
 

@@ -54,30 +54,32 @@ class Project:
             )
         return match.group(1)
 
-    def env(self, *, database: Path | None = None, hasher="", hosts="") -> dict:
+    def env(
+        self, *, database: Path | None = None, hasher="", hosts="", full=True
+    ) -> dict:
         """Environment that runs this project under harness.settings.
 
         harness.settings imports the project's own settings unchanged, then
         points the database at `database` (a throwaway file) and may swap the
         password hasher: "fast" (tests) or "quick" (throwaway servers).
+        DJANGO_ENV is "development": final/ runs production when nothing is
+        set (steps ignore it unless it says "production"). With full=False,
+        only the variables this sets, not a copy of os.environ.
         """
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            [str(ROOT), *filter(None, [env.get("PYTHONPATH")])]
-        )
-        env["DJANGO_SETTINGS_MODULE"] = "harness.settings"
-        env["TUTORIAL_PROJECT"] = str(self.path)
-        env["TUTORIAL_PROJECT_SETTINGS"] = self.settings_module
-        for name in ("TUTORIAL_DB", "TUTORIAL_HASHER", "TUTORIAL_ALLOWED_HOSTS"):
-            env.pop(name, None)
-        if hosts:
-            env["TUTORIAL_ALLOWED_HOSTS"] = hosts
-        if database is not None:
-            env["TUTORIAL_DB"] = str(database)
-        if hasher:
-            env["TUTORIAL_HASHER"] = hasher
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-        return env
+        ours = {
+            "PYTHONPATH": os.pathsep.join(
+                [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+            ),
+            "DJANGO_SETTINGS_MODULE": "harness.settings",
+            "DJANGO_ENV": "development",
+            "TUTORIAL_PROJECT": str(self.path),
+            "TUTORIAL_PROJECT_SETTINGS": self.settings_module,
+            "TUTORIAL_DB": str(database) if database is not None else "",
+            "TUTORIAL_HASHER": hasher,
+            "TUTORIAL_ALLOWED_HOSTS": hosts,
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        return {**os.environ, **ours} if full else ours
 
 
 def prepare_database(verbose: bool = False, demo_users: bool = True) -> None:

@@ -1,39 +1,43 @@
 """`make test`: every check the repository has, summed up in one line.
 
 simplejwt reads many settings once, at import time, so each project's tests
-run in a pytest process of their own, with that project's own settings.
-Jobs:
+run in a pytest process of their own (`pytest --step N`: see
+harness/pytest_plugin.py). Jobs:
   - one per project (each step, then final/): tests/features/, filtered to
-    the features the registry lists for it;
-  - one per notebook: executed top to bottom against its own server;
+    the features the registry gives it;
+  - the notebooks, in two processes (each notebook still gets its own
+    kernel and server);
   - one per file of tests/repo/: registry, docs in sync, lint, harness.
-They run side by side (as many as there are CPU cores), and the last line
-is "Total: N passed, N failed" (", N skipped" when there are any).
+They run side by side (one more than there are CPU cores). Every test has a
+timeout (pytest-timeout, pyproject.toml) and so does every job: a job that
+hangs is stopped, reported by name as a failure with the output it had.
+The last line is "Total: N passed, N failed" (", N skipped" when any).
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from harness.project import Project
 from harness.registry import ROOT, Step, load
 
 PYTEST = [sys.executable, "-m", "pytest", "-q", "--no-header"]
+JOB_TIMEOUT = 180  # seconds; the slowest job takes about 25
 
 
 @dataclass
 class Job:
     name: str
     args: list[str]
-    env: dict = field(default_factory=lambda: dict(os.environ))
     weight: int = 1  # rough cost, so the slow jobs start first
 
 
@@ -43,26 +47,25 @@ class Result:
     returncode: int
     output: str
     seconds: float
+    cpu: float = 0.0
     passed: int = 0
     failed: int = 0
     skipped: int = 0
+    timed_out: bool = False
 
 
-def project_env(step: Step, project_path: Path | None = None) -> dict:
-    """The environment for tests/features/ against one project."""
-    project = Project.at(project_path or step.path)
-    env = project.env(hasher="fast")
-    env["TUTORIAL_FEATURES"] = ",".join(step.features)
-    env["TUTORIAL_LABEL"] = step.label
-    return env
+def project_args(step: Step, folder: Path | None = None) -> list[str]:
+    """pytest's arguments for tests/features/ against one project."""
+    where = ["--project", str(folder)] if folder else []
+    return [*where, "--step", "final" if step.is_final else str(step.number)]
 
 
 def jobs(selected: list[str] | None = None) -> list[Job]:
     registry = load()
     out = []
     for step in registry.projects:
-        out.append(Job(step.relpath, ["tests/features"], project_env(step), weight=3))
-    # The notebooks share two processes (every other notebook in each): each
+        out.append(Job(step.relpath, [*project_args(step), "tests/features"], 3))
+    # Two processes share the notebooks (every other one in each): each
     # notebook still gets its own kernel and server, but Python, pytest and
     # nbclient start twice, not once per notebook.
     notebooks = [s for s in registry.steps if s.notebook is not None]
@@ -81,24 +84,62 @@ def jobs(selected: list[str] | None = None) -> list[Job]:
     return sorted(out, key=lambda j: -j.weight)
 
 
-def run_job(job: Job, workdir: Path) -> Result:
+def clean_env() -> dict:
+    """The caller's environment without anything that picks a project: each
+    job says what it tests with its own arguments."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("TUTORIAL_") and k not in ("DJANGO_SETTINGS_MODULE",)
+    }
+
+
+def run_job(job: Job, workdir: Path, timeout: float = JOB_TIMEOUT) -> Result:
     report = workdir / (job.name.replace("/", "_").replace(" ", "_") + ".xml")
+    log = workdir / (report.stem + ".log")
     started = time.monotonic()
-    process = subprocess.run(
-        [*PYTEST, f"--junitxml={report}", *job.args],
-        cwd=ROOT,
-        env=job.env,
-        capture_output=True,
-        text=True,
-    )
+    with open(log, "w+b") as out:
+        process = subprocess.Popen(
+            [*PYTEST, f"--junitxml={report}", *job.args],
+            cwd=ROOT,
+            env=clean_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own group: a timeout stops it all
+        )
+        fired = threading.Event()
+        timer = threading.Timer(timeout, _stop_group, [process.pid, fired])
+        timer.start()
+        _, status, usage = os.wait4(process.pid, 0)  # and its CPU time
+        timer.cancel()
+        timed_out = fired.is_set()
+        out.seek(0)
+        output = out.read().decode(errors="replace")
+    process.returncode = os.waitstatus_to_exitcode(status)
     result = Result(
         job,
         process.returncode,
-        process.stdout + process.stderr,
+        output,
         time.monotonic() - started,
+        cpu=usage.ru_utime + usage.ru_stime,
+        timed_out=timed_out,
     )
     _count(result, report)
+    if timed_out:
+        result.failed = max(result.failed, 1)
+        result.output = (
+            f"{job.name} did not finish in {timeout:.0f} s and was stopped. "
+            f"Its output until then (the last test named was running):\n{output}"
+        )
     return result
+
+
+def _stop_group(pid: int, fired: threading.Event) -> None:
+    fired.set()
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def _count(result: Result, report: Path) -> None:
@@ -124,6 +165,29 @@ def _count(result: Result, report: Path) -> None:
         result.failed = max(result.failed, 1)
 
 
+def run_all(todo: list[Job], workers: int, report=print) -> list[Result]:
+    results = []
+    with tempfile.TemporaryDirectory(prefix="jwt-tutorial-tests-") as tmp:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(run_job, job, Path(tmp)) for job in todo]
+            for future in as_completed(futures):
+                result = future.result()
+                results.append(result)
+                report(_line(result))
+    return results
+
+
+def _line(result: Result) -> str:
+    ok = result.failed == 0
+    state = "TIME" if result.timed_out else ("ok  " if ok else "FAIL")
+    return (
+        f"  {state}  {result.job.name:<40} {result.passed:>4} passed"
+        + (f", {result.failed} failed" if result.failed else "")
+        + (f", {result.skipped} skipped" if result.skipped else "")
+        + f"  ({result.seconds:4.1f}s wall, {result.cpu:4.1f}s cpu)"
+    )
+
+
 def main(selected: list[str] | None = None, workers: int | None = None) -> int:
     todo = jobs(selected)
     if not todo:
@@ -134,29 +198,14 @@ def main(selected: list[str] | None = None, workers: int | None = None) -> int:
     workers = workers or (os.cpu_count() or 2) + 1
     print(f"Running {len(todo)} test jobs, {workers} at a time ...", flush=True)
     started = time.monotonic()
-    results = []
-    with tempfile.TemporaryDirectory(prefix="jwt-tutorial-tests-") as tmp:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(run_job, job, Path(tmp)) for job in todo]
-            for future in as_completed(futures):
-                result = future.result()
-                results.append(result)
-                ok = result.failed == 0
-                print(
-                    f"  {'ok  ' if ok else 'FAIL'}  {result.job.name:<45}"
-                    f" {result.passed:>3} passed"
-                    + (f", {result.failed} failed" if result.failed else "")
-                    + (f", {result.skipped} skipped" if result.skipped else "")
-                    + f"  ({result.seconds:.1f}s)",
-                    flush=True,
-                )
-    failures = [r for r in results if r.failed]
-    for result in failures:
+    results = run_all(todo, workers, lambda line: print(line, flush=True))
+    for result in (r for r in results if r.failed):
         print(f"\n===== {result.job.name}: output =====\n{result.output}")
     passed = sum(r.passed for r in results)
     failed = sum(r.failed for r in results)
     skipped = sum(r.skipped for r in results)
-    print(f"\nWall time: {time.monotonic() - started:.1f}s")
+    cpu = sum(r.cpu for r in results)
+    print(f"\nWall time: {time.monotonic() - started:.1f}s, CPU time: {cpu:.1f}s")
     line = f"Total: {passed} passed, {failed} failed"
     print(line + (f", {skipped} skipped" if skipped else ""))
     return 1 if failed else 0
@@ -168,7 +217,7 @@ def one_step(number: str, pytest_args: list[str]) -> int:
     print(f"{step.label} ({step.relpath}): features {', '.join(step.features)}")
     print("(tests of features this step does not have are listed as deselected)")
     return subprocess.call(
-        [*PYTEST, "-v", "tests/features", *pytest_args],
+        [*PYTEST, "-v", *project_args(step), "tests/features", *pytest_args],
         cwd=ROOT,
-        env=project_env(step),
+        env=clean_env(),
     )

@@ -96,7 +96,7 @@ def main(number: str, host: str, port: str) -> int:
     users = "    ".join(
         f"{u} / {p}" + (" (staff)" if u in STAFF else "") for u, p in DEMO_USERS
     )
-    print(f"\n{step.label}: {step.title}{warning}")
+    print(f"\n{step.label}: {step.heading}{warning}")
     print(f"  folder:     {step.relpath}/  (read its README.md)")
     if step.notebook is not None:
         print(f"  notebook:   notebooks/{step.notebook.name}")

@@ -1,9 +1,8 @@
 """Tests that run against a project: a step, final/, or a learner's own copy.
 
-`make test` runs this folder once per project, each in its own process, with:
-  DJANGO_SETTINGS_MODULE=harness.settings (the project's settings, unchanged
-    but for a fast password hasher),
-  TUTORIAL_FEATURES=the project's features from steps.toml.
+Run them with plain pytest, one project per process (harness/pytest_plugin.py
+loads that project's own settings): `pytest --step 4`, `pytest --step final`,
+`pytest --project DIR --step 4`. `make test` runs every project that way.
 A test module names the feature it proves with `pytestmark = feature("...")`;
 tests for features the project does not have are deselected, not skipped.
 
@@ -11,18 +10,23 @@ The tests speak to a project only through HTTP paths and the user model,
 never by importing its modules, so they can check any project's layout.
 """
 
-import os
+from pathlib import Path
 
 import pytest
 
+from harness.pytest_plugin import target
 from support import DEMO, Api
 
-FEATURES = frozenset(filter(None, os.environ.get("TUTORIAL_FEATURES", "").split(",")))
+FEATURES = target().features
+HERE = Path(__file__).parent
 
 
 def pytest_collection_modifyitems(config, items):
     selected, deselected = [], []
     for item in items:
+        if not item.path.is_relative_to(HERE):
+            selected.append(item)  # another folder's test, in the same run
+            continue
         marker = item.get_closest_marker("feature")
         if marker is None:
             raise pytest.UsageError(f"{item.nodeid} names no feature")

@@ -13,11 +13,13 @@ import jwt
 import pytest
 
 from harness.project import DEMO_USERS
+from harness.pytest_plugin import target
 
 # The demo accounts, as {username: password}: the ones every server has.
 DEMO = dict(DEMO_USERS)
-# The project's own settings module, e.g. "config.settings".
-SETTINGS = os.environ.get("TUTORIAL_PROJECT_SETTINGS", "")
+# The project under test: its folder, and its own settings module.
+PROJECT = target().project.path
+SETTINGS = target().project.settings_module
 
 
 class Api:
@@ -114,7 +116,8 @@ def start(project_dir: Path, code: str = "", setup=False, **env: str):
     where missing keys are refused; `setup=True` goes on to django.setup(),
     which runs the apps' start-up checks (config/apps.py). The process gets
     none of the test run's own TUTORIAL_, DJANGO_ or JWT_ variables: only
-    the project's settings module and `env`.
+    the project's settings module, DJANGO_ENV=development (what `manage.py`
+    chooses; final/ runs production without it) and `env`.
     """
     load = "import django; django.setup()" if setup else f"import {SETTINGS}"
     clean = {
@@ -125,9 +128,15 @@ def start(project_dir: Path, code: str = "", setup=False, **env: str):
     return subprocess.run(
         [sys.executable, "-c", f"{load}; {code}"],
         cwd=project_dir,
-        env={**clean, "DJANGO_SETTINGS_MODULE": SETTINGS, **env},
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": SETTINGS,
+            "DJANGO_ENV": "development",
+            **env,
+        },
         capture_output=True,
         text=True,
+        timeout=60,
     )
 
 

@@ -4,7 +4,6 @@ The attacker here has no account and no token: only the repository. They
 read SECRET_KEY from settings.py and sign their own token, for alice.
 """
 
-import os
 import re
 import warnings
 from pathlib import Path
@@ -13,16 +12,14 @@ import jwt
 import pytest
 
 from harness.registry import ROOT
-from support import assert_status, claims, feature, forge
+from support import PROJECT, SETTINGS, assert_status, claims, feature, forge
 
 pytestmark = feature("committed-key")
 
 
 def committed_secret_key() -> str:
     """What anyone can read in the repository: settings.py's SECRET_KEY."""
-    project = Path(os.environ["TUTORIAL_PROJECT"])
-    module = os.environ["TUTORIAL_PROJECT_SETTINGS"]
-    settings_file = project / (module.replace(".", "/") + ".py")
+    settings_file = PROJECT / (SETTINGS.replace(".", "/") + ".py")
     match = re.search(r'^SECRET_KEY = "([^"]+)"', settings_file.read_text(), re.M)
     assert match, f"no SECRET_KEY written in {settings_file}"
     return match.group(1)

@@ -1,9 +1,9 @@
-"""Tokens expire: proven by moving the clock (freezegun), never by sleeping."""
+"""Tokens expire: proven by moving the clock (time-machine), never by sleeping."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from freezegun import freeze_time
+import time_machine
 
 from support import assert_status, claims, error_code, feature
 
@@ -15,7 +15,7 @@ T0 = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
 @pytest.fixture
 def clock():
     """A frozen clock at T0; clock.move_to(T0 + delta) travels in time."""
-    with freeze_time(T0) as frozen:
+    with time_machine.travel(T0, tick=False) as frozen:
         yield frozen
 
 

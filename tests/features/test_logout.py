@@ -14,9 +14,9 @@ import pytest
 import requests
 from django.apps import apps
 from django.core.management import call_command
-from freezegun import freeze_time
+import time_machine
 
-from support import SETTINGS, assert_status, error_code, feature, start
+from support import PROJECT, SETTINGS, assert_status, error_code, feature, start
 
 pytestmark = feature("logout")
 
@@ -54,7 +54,7 @@ def test_logging_out_twice_is_refused(api, user):
 
 def test_the_access_token_outlives_logout_until_it_expires(api, user):
     """The honest limit: after logout the access token works until its exp."""
-    with freeze_time(T0) as clock:
+    with time_machine.travel(T0, tick=False) as clock:
         tokens = api.tokens()
         api.post("/api/token/blacklist/", {"refresh": tokens["refresh"]})
         assert_status(api.get("/api/protected/", token=tokens["access"]), 200)
@@ -107,7 +107,7 @@ def test_verify_answers_400_for_a_blacklisted_token(api, user):
 def test_flushexpiredtokens_removes_expired_rows(api, user):
     """`manage.py flushexpiredtokens` deletes what expired, keeps the rest."""
     outstanding = apps.get_model("token_blacklist", "OutstandingToken")
-    with freeze_time(T0) as clock:
+    with time_machine.travel(T0, tick=False) as clock:
         api.tokens()
         clock.move_to(T0 + timedelta(hours=12))
         api.tokens()
@@ -157,12 +157,10 @@ class LiveApi:
 @pytest.fixture(scope="module")
 def live_api():
     """The project's real server (threaded runserver, SQLite file)."""
-    import os
-
     from harness.project import Project
     from harness.server import Server
 
-    with Server(Project.at(os.environ["TUTORIAL_PROJECT"])) as server:
+    with Server(Project.at(PROJECT)) as server:
         yield LiveApi(server.url)
 
 
@@ -170,7 +168,7 @@ def test_start_up_refuses_rotation_without_the_blacklist_app(tmp_path):
     """Step 09's mistake cannot come back: with BLACKLIST_AFTER_ROTATION on
     and the token_blacklist app removed, start-up fails and says why."""
     copy = tmp_path / "project"
-    shutil.copytree(os.environ["TUTORIAL_PROJECT"], copy)
+    shutil.copytree(PROJECT, copy)
     settings_file = copy / (SETTINGS.replace(".", "/") + ".py")
     app_line = re.compile(
         r"^\s*[\"']rest_framework_simplejwt\.token_blacklist[\"'],?\s*\n", re.M

@@ -6,7 +6,6 @@ happens at start-up.
 """
 
 import json
-import os
 import re
 import secrets
 import shutil
@@ -18,11 +17,10 @@ import pytest
 from harness.project import Project
 from harness.registry import ROOT
 from harness.server import Server
-from support import SETTINGS, assert_status, feature, forge, start
+from support import PROJECT, SETTINGS, assert_status, feature, forge, start
 
 pytestmark = feature("secrets-from-env")
 
-PROJECT = Path(os.environ["TUTORIAL_PROJECT"])
 STRONG = {
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
     "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
@@ -78,7 +76,7 @@ def test_production_serves_with_strong_keys():
 
 
 def test_local_development_needs_nothing_set(tmp_path):
-    """Without DJANGO_ENV, missing keys are generated once into .secrets.json,
+    """In local development, missing keys are generated once into .secrets.json,
     are strong, differ from each other, and stay the same on the next start."""
     copy = tmp_path / "project"
     shutil.copytree(PROJECT, copy, ignore=shutil.ignore_patterns(".secrets.json"))
