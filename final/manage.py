@@ -7,7 +7,11 @@ import sys
 
 def main():
     """Run administrative tasks."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jwtnotes.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # manage.py is a developer's tool: it chooses local development. A WSGI
+    # or ASGI server (config/wsgi.py) sets nothing, so it runs production.
+    # On a production machine: DJANGO_ENV=production python manage.py ...
+    os.environ.setdefault("DJANGO_ENV", "development")
     try:
         from django.core.management import execute_from_command_line
     except ImportError as exc:

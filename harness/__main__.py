@@ -23,104 +23,108 @@ import argparse  # noqa: E402
 
 from harness import setup  # noqa: E402
 
-# Which requirements level each command needs (None: the standard library).
-NEEDS = {
-    "list": None,
-    "setup": None,
-    "diff": None,
-    "serve": "base",
-    "prepare": "base",
-    "test": "dev",
-    "test-step": "dev",
-    "check": "dev",
-    "docs": "dev",
-    "bench": "dev",
-    "lab": "lab",
+
+def _list(args) -> int:
+    from harness.registry import load
+
+    for step in load().projects:
+        print(f"  {step.label:<8} {step.relpath:<30} {step.heading}")
+    return 0
+
+
+def _call(module: str, function: str, *names: str):
+    """A command that imports its module only when it runs (a command of the
+    "base" level must not import what only "dev" installs)."""
+
+    def run(args) -> int:
+        from importlib import import_module
+
+        target = getattr(import_module(f"harness.{module}"), function)
+        return target(*(getattr(args, name) for name in names))
+
+    return run
+
+
+# The one table of commands: name, requirements level it needs (None: the
+# standard library), help, its arguments, and what runs it.
+COMMANDS = {
+    "list": (None, "list the steps", [], _list),
+    "setup": (
+        None,
+        "create .venv and install a level",
+        [("level", {"nargs": "?", "default": "dev", "choices": setup.LEVELS})],
+        lambda args: setup.ensure(args.level) or 0,
+    ),
+    "serve": (
+        "base",
+        "run a step's dev server",
+        [
+            ("step", {}),
+            ("--host", {"default": "127.0.0.1"}),
+            ("--port", {"default": "8000"}),
+        ],
+        _call("serve", "main", "step", "host", "port"),
+    ),
+    "prepare": (
+        "base",
+        "(internal) migrate and add demo users",
+        [("project", {})],
+        _call("serve", "prepare", "project"),
+    ),
+    "test": (
+        "dev",
+        "run every test",
+        [
+            ("only", {"nargs": "*", "help": "run only the jobs whose name has this"}),
+            ("--workers", {"type": int}),
+        ],
+        _call("runner", "main", "only", "workers"),
+    ),
+    "test-step": (
+        "dev",
+        "run one step's tests",
+        [("step", {}), ("pytest_args", {"nargs": argparse.REMAINDER})],
+        _call("runner", "one_step", "step", "pytest_args"),
+    ),
+    "check": (
+        "dev",
+        "check your project against a step's tests",
+        [("step", {}), ("dir", {})],
+        _call("check", "main", "step", "dir"),
+    ),
+    "diff": (
+        None,
+        "what changed from the previous step",
+        [("step", {})],
+        _call("diff", "main", "step"),
+    ),
+    "docs": (
+        "dev",
+        "check TUTORIAL.md against the files",
+        [("--write", {"action": "store_true", "help": "refresh it instead"})],
+        _call("docs", "main", "write"),
+    ),
+    "lab": ("lab", "JupyterLab on the notebooks", [], _call("lab", "main")),
+    "bench": ("dev", "measure start-up and test times", [], _call("bench", "main")),
 }
 
 
 def parse(argv):
     parser = argparse.ArgumentParser(prog="python3 -m harness")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="list the steps")
-    p = sub.add_parser("setup", help="create .venv and install a level")
-    p.add_argument("level", nargs="?", default="dev", choices=setup.LEVELS)
-    p = sub.add_parser("serve", help="run a step's dev server")
-    p.add_argument("step")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", default="8000")
-    p = sub.add_parser("prepare", help="(internal) migrate and add demo users")
-    p.add_argument("project")
-    p = sub.add_parser("test", help="run every test")
-    p.add_argument("only", nargs="*", help="run only the jobs whose name has this")
-    p.add_argument("--workers", type=int)
-    p = sub.add_parser("test-step", help="run one step's tests")
-    p.add_argument("step")
-    p.add_argument("pytest_args", nargs=argparse.REMAINDER)
-    p = sub.add_parser("check", help="check your project against a step's tests")
-    p.add_argument("step")
-    p.add_argument("dir")
-    p = sub.add_parser("diff", help="what changed from the previous step")
-    p.add_argument("step")
-    p = sub.add_parser("docs", help="check TUTORIAL.md against the files")
-    p.add_argument("--write", action="store_true", help="refresh it instead")
-    sub.add_parser("lab", help="JupyterLab on the notebooks")
-    sub.add_parser("bench", help="measure start-up and test times")
+    for name, (_, help_text, arguments, _) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text)
+        for flag, options in arguments:
+            command.add_argument(flag, **options)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str]) -> int:
     args = parse(argv)
-    level = NEEDS[args.command]
+    level, _, _, run = COMMANDS[args.command]
     if level and not (setup.in_venv() and setup.is_ready(level)):
         setup.reexec_in_venv(level, argv)
-
-    if args.command == "list":
-        from harness.registry import load
-
-        for step in load().projects:
-            print(f"  {step.label:<8} {step.relpath:<30} {step.heading}")
-        return 0
-    if args.command == "setup":
-        setup.ensure(args.level)
-        return 0
-    if args.command == "diff":
-        from harness import diff
-
-        return diff.main(args.step)
-    if args.command == "serve":
-        from harness import serve
-
-        return serve.main(args.step, args.host, args.port)
-    if args.command == "prepare":
-        from harness import serve
-
-        return serve.prepare(args.project)
-    if args.command == "test":
-        from harness import runner
-
-        return runner.main(args.only, args.workers)
-    if args.command == "test-step":
-        from harness import runner
-
-        return runner.one_step(args.step, args.pytest_args)
-    if args.command == "check":
-        from harness import check
-
-        return check.main(args.step, args.dir)
-    if args.command == "docs":
-        from harness import docs
-
-        return docs.main(write=args.write)
-    if args.command == "lab":
-        from harness import lab
-
-        return lab.main()
-    if args.command == "bench":
-        from harness import bench
-
-        return bench.main()
-    return 2
+    return run(args)
 
 
 if __name__ == "__main__":

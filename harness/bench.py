@@ -15,11 +15,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
+from harness.net import free_port, wait_for_http
 from harness.registry import ROOT
-from harness.server import free_port
 
 
 def _timed(command: list[str], cwd: Path) -> tuple[float, int]:
@@ -50,14 +49,10 @@ def first_answer(step: str = "4") -> float:
         start_new_session=True,
     )
     try:
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/hello/", timeout=1)
-                return time.monotonic() - started
-            except OSError:
-                if process.poll() is not None:
-                    raise RuntimeError("make step-4 exited") from None
-                time.sleep(0.02)
+        wait_for_http(
+            f"http://127.0.0.1:{port}/api/hello/", alive=lambda: process.poll() is None
+        )
+        return time.monotonic() - started
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait()

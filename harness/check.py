@@ -160,7 +160,8 @@ def main(number: str, directory: str) -> int:
     print(f"\n{have} of {len(step.features)} features of {step.label} work.")
     if missing:
         print(f"Not yet: {', '.join(missing)}. Compare with {step.relpath}/")
-        print(f"(`make diff-{step.number}` shows what that step changed).")
+        which = "final" if step.is_final else step.number
+        print(f"(`make diff-{which}` shows what that step changed).")
         return 1
     print("Your project does everything this step teaches.")
     return 0

@@ -17,6 +17,7 @@ import sys
 
 import requests
 
+from harness.net import Client
 from harness.project import Project
 from harness.registry import ROOT, load
 from harness.server import Server
@@ -25,20 +26,14 @@ from harness.server import Server
 INTERESTING_HEADERS = ("Content-Type", "WWW-Authenticate")
 
 
-class Api(requests.Session):
-    """A requests session whose paths are relative to the step's server."""
+class Api(Client):
+    """A client of the step's server (paths relative to it, every request
+    with a timeout), that can also run manage.py on the server's data."""
 
     def __init__(self, base_url: str, project: Project, server: Server | None = None):
-        super().__init__()
-        self.base_url = base_url.rstrip("/")
+        super().__init__(base_url)
         self.project = project
         self.server = server
-
-    def request(self, method, url, *args, **kwargs):
-        if url.startswith("/"):
-            url = self.base_url + url
-        kwargs.setdefault("timeout", 10)
-        return super().request(method, url, *args, **kwargs)
 
     def manage(self, *args: str) -> str:
         """Run `python manage.py ARGS` on this server's data, as an admin on
@@ -57,6 +52,7 @@ class Api(requests.Session):
             env=env,
             capture_output=True,
             text=True,
+            timeout=120,
         )
         if done.returncode:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr}")

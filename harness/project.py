@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.registry import ROOT
+from harness.setup import BYTECODE
 
 # The demo accounts every step's server has. "user"/"pass" are the guide's;
 # "alice" exists so a learner can see that one user cannot read another's
@@ -77,9 +78,13 @@ class Project:
             "TUTORIAL_DB": str(database) if database is not None else "",
             "TUTORIAL_HASHER": hasher,
             "TUTORIAL_ALLOWED_HOSTS": hosts,
-            "PYTHONDONTWRITEBYTECODE": "1",
+            **BYTECODE,
         }
-        return {**os.environ, **ours} if full else ours
+        if full:
+            environ = {**os.environ, **ours}
+            environ.pop("PYTHONDONTWRITEBYTECODE", None)
+            return environ
+        return ours
 
 
 def prepare_database(verbose: bool = False, demo_users: bool = True) -> None:

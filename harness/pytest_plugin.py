@@ -71,8 +71,10 @@ def _choose(step: str | None, project: str | None) -> Target | None:
     registry = load()
     try:
         if project is None:
-            return None if step is None else Target(
-                registry.step(step), Project.at(registry.step(step).path)
+            return (
+                None
+                if step is None
+                else Target(registry.step(step), Project.at(registry.step(step).path))
             )
         folder = Project.at(project)
         chosen = registry.step(step) if step is not None else registry.at(folder.path)
@@ -115,7 +117,5 @@ def pytest_load_initial_conftests(early_config, parser, args):
 
 def pytest_report_header(config):
     if _target is not None:
-        return [
-            f"project: {_target.project.path} ({_target.step.label}'s features)"
-        ]
+        return [f"project: {_target.project.path} ({_target.step.label}'s features)"]
     return None

@@ -57,6 +57,8 @@ class Step:
     wrong_way: bool = False
     part: Part | None = None
     root: Path = ROOT
+    # final/ only: {path: why} for each file it changes against the last step.
+    changes: tuple[tuple[str, str], ...] = field(default=())
 
     @property
     def is_final(self) -> bool:
@@ -64,7 +66,9 @@ class Step:
 
     @property
     def path(self) -> Path:
-        return self.root / "final" if self.is_final else self.root / "steps" / self.folder
+        return (
+            self.root / "final" if self.is_final else self.root / "steps" / self.folder
+        )
 
     @property
     def label(self) -> str:
@@ -85,7 +89,9 @@ class Step:
     @property
     def notebook(self) -> Path | None:
         """notebooks/NN-slug.ipynb: same name as the step's folder."""
-        return None if self.is_final else self.root / "notebooks" / f"{self.folder}.ipynb"
+        return (
+            None if self.is_final else self.root / "notebooks" / f"{self.folder}.ipynb"
+        )
 
     @property
     def relpath(self) -> str:
@@ -171,6 +177,7 @@ def load(path: Path = REGISTRY_FILE) -> Registry:
         adds=tuple(entry.get("adds", ())),
         drops=tuple(entry.get("drops", ())),
         root=root,
+        changes=tuple(entry.get("changes", {}).items()),
     )
     return Registry(tuple(steps), final, features, parts)
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.registry import ROOT, Step, load
+from harness.setup import BYTECODE
 
 PYTEST = [sys.executable, "-m", "pytest", "-q", "--no-header"]
 JOB_TIMEOUT = 180  # seconds; the slowest job takes about 25
@@ -85,13 +86,16 @@ def jobs(selected: list[str] | None = None) -> list[Job]:
 
 
 def clean_env() -> dict:
-    """The caller's environment without anything that picks a project: each
-    job says what it tests with its own arguments."""
-    return {
+    """The caller's environment without anything that picks a project (each
+    job says what it tests with its own arguments), and with bytecode kept
+    in .cache/pycache, so that no job compiles what another already did."""
+    unwanted = ("DJANGO_SETTINGS_MODULE", "PYTHONDONTWRITEBYTECODE")
+    env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("TUTORIAL_") and k not in ("DJANGO_SETTINGS_MODULE",)
+        if not k.startswith("TUTORIAL_") and k not in unwanted
     }
+    return {**env, **BYTECODE}
 
 
 def run_job(job: Job, workdir: Path, timeout: float = JOB_TIMEOUT) -> Result:

@@ -7,10 +7,10 @@ settings, its own db.sqlite3 (ignored by git), `python manage.py runserver`.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 
+from harness.net import port_is_free
 from harness.project import (
     DEMO_USERS,
     STAFF,
@@ -37,11 +37,6 @@ def production_mode() -> bool:
     return os.environ.get("DJANGO_ENV") == "production"
 
 
-def _port_is_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        return sock.connect_ex((host, port)) != 0
-
-
 def tips(step: Step, base: str) -> list[str]:
     """What to try first, chosen from the step's features."""
     login = (
@@ -65,7 +60,7 @@ def main(number: str, host: str, port: str) -> int:
     project = Project.at(step.path)
     base = f"http://{host}:{port}"
     make = "make final" if step.is_final else f"make step-{step.number}"
-    if not _port_is_free(host, int(port)):
+    if not port_is_free(host, int(port)):
         print(
             f"Port {port} on {host} is already in use (another step still "
             f"running?). Stop it with Ctrl-C, or pick another port: "

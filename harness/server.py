@@ -14,28 +14,18 @@ import hashlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
+from harness.net import free_port, wait_for_http
 from harness.project import Project, run_prepare
 from harness.registry import ROOT
 
 READY_PATH = "/api/hello/"
 TEMPLATES = ROOT / ".cache" / "databases"  # ignored by git; `make clean` empties it
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody is listening on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
 
 
 def template_database(project: Project, extra_env: dict | None = None) -> Path:
@@ -123,21 +113,19 @@ class Server:
         return self
 
     def _wait_until_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        delay = 0.05
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited early:\n{self.log()}")
-            try:
-                urllib.request.urlopen(self.url + READY_PATH, timeout=2).close()
-                return
-            except urllib.error.HTTPError:
-                return  # it answered, even if not with 200: it is up
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(delay)
-                delay = min(delay * 1.5, 0.5)
-        self.stop()
-        raise TimeoutError(f"no answer from {self.url} in {timeout}s:\n{self.log()}")
+        try:
+            wait_for_http(
+                self.url + READY_PATH,
+                timeout,
+                alive=lambda: self.process.poll() is None,
+            )
+        except RuntimeError:
+            raise RuntimeError(f"the server exited early:\n{self.log()}") from None
+        except TimeoutError:
+            self.stop()
+            raise TimeoutError(
+                f"no answer from {self.url} in {timeout}s:\n{self.log()}"
+            ) from None
 
     def log(self) -> str:
         try:

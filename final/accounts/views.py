@@ -35,3 +35,15 @@ def change_password_view(request):
     # simplejwt refuse every token issued under the old password.
     log_out_everywhere(request.user.pk)
     return Response({"detail": "Password changed: log in again."})
+
+
+@api_view(["POST"])
+@permission_classes([IsAuthenticated])
+def logout_all_view(request):
+    """Log out of every device: blacklist all of the user's refresh tokens.
+
+    Access tokens already issued stay valid until they expire (5 minutes):
+    stateless tokens cannot be recalled, which is why they are short-lived.
+    """
+    log_out_everywhere(request.user.pk)
+    return Response(status=204)

@@ -3,6 +3,7 @@
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -109,7 +110,30 @@ def forge(key: str, user_id, algorithm="HS256") -> str:
     return jwt.encode(payload, key, algorithm=algorithm)
 
 
-def start(project_dir: Path, code: str = "", setup=False, **env: str):
+def copy_project(destination: Path) -> Path:
+    """A copy of the project to change or start, without its local state
+    (keys, database, virtualenv, caches): what a fresh clone would hold."""
+    shutil.copytree(
+        PROJECT,
+        destination,
+        ignore=shutil.ignore_patterns(
+            ".secrets.json", "db.sqlite3", ".venv", "__pycache__"
+        ),
+    )
+    return destination
+
+
+def outside_env() -> dict:
+    """This process's environment without the test run's TUTORIAL_, DJANGO_
+    and JWT_ variables: what a fresh shell would have."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TUTORIAL_", "DJANGO_", "JWT_"))
+    }
+
+
+def start(project_dir: Path, code: str = "", setup=False, **env: str | None):
     """Load the project's settings as a server's start-up does, then run `code`.
 
     A server's start-up begins by importing the settings module, which is
@@ -117,22 +141,23 @@ def start(project_dir: Path, code: str = "", setup=False, **env: str):
     which runs the apps' start-up checks (config/apps.py). The process gets
     none of the test run's own TUTORIAL_, DJANGO_ or JWT_ variables: only
     the project's settings module, DJANGO_ENV=development (what `manage.py`
-    chooses; final/ runs production without it) and `env`.
+    chooses; final/ runs production without it) and `env` (where a value
+    of None leaves that variable unset).
     """
     load = "import django; django.setup()" if setup else f"import {SETTINGS}"
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TUTORIAL_", "DJANGO_", "JWT_"))
-    }
+    clean = outside_env()
     return subprocess.run(
         [sys.executable, "-c", f"{load}; {code}"],
         cwd=project_dir,
         env={
-            **clean,
-            "DJANGO_SETTINGS_MODULE": SETTINGS,
-            "DJANGO_ENV": "development",
-            **env,
+            k: v
+            for k, v in {
+                **clean,
+                "DJANGO_SETTINGS_MODULE": SETTINGS,
+                "DJANGO_ENV": "development",
+                **env,
+            }.items()
+            if v is not None  # NAME=None: leave NAME unset
         },
         capture_output=True,
         text=True,

@@ -6,7 +6,6 @@ read SECRET_KEY from settings.py and sign their own token, for alice.
 
 import re
 import warnings
-from pathlib import Path
 
 import jwt
 import pytest

@@ -4,19 +4,25 @@ Refresh tokens are single-use: each refresh returns a new one and blacklists
 the old. Access tokens cannot be recalled: they live out their 5 minutes.
 """
 
-import os
 import re
-import shutil
 import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import requests
+import time_machine
 from django.apps import apps
 from django.core.management import call_command
-import time_machine
 
-from support import PROJECT, SETTINGS, assert_status, error_code, feature, start
+from harness.net import Client
+from support import (
+    PROJECT,
+    SETTINGS,
+    assert_status,
+    copy_project,
+    error_code,
+    feature,
+    start,
+)
 
 pytestmark = feature("logout")
 
@@ -141,17 +147,12 @@ def test_two_refreshes_at_once_yield_at_most_one_live_token(live_api, attempt):
     assert len(alive) <= 1
 
 
-class LiveApi:
-    def __init__(self, url):
-        self.url = url
-
+class LiveApi(Client):
     def login(self):
-        return requests.post(
-            self.url + "/api/token/", json={"username": "user", "password": "pass"}
-        )
+        return self.post("/api/token/", json={"username": "user", "password": "pass"})
 
     def refresh(self, token):
-        return requests.post(self.url + "/api/token/refresh/", json={"refresh": token})
+        return self.post("/api/token/refresh/", json={"refresh": token})
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +169,7 @@ def test_start_up_refuses_rotation_without_the_blacklist_app(tmp_path):
     """Step 09's mistake cannot come back: with BLACKLIST_AFTER_ROTATION on
     and the token_blacklist app removed, start-up fails and says why."""
     copy = tmp_path / "project"
-    shutil.copytree(PROJECT, copy)
+    copy_project(copy)
     settings_file = copy / (SETTINGS.replace(".", "/") + ".py")
     app_line = re.compile(
         r"^\s*[\"']rest_framework_simplejwt\.token_blacklist[\"'],?\s*\n", re.M

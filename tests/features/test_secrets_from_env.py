@@ -8,16 +8,22 @@ happens at start-up.
 import json
 import re
 import secrets
-import shutil
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from harness.project import Project
 from harness.registry import ROOT
 from harness.server import Server
-from support import PROJECT, SETTINGS, assert_status, feature, forge, start
+from support import (
+    PROJECT,
+    SETTINGS,
+    assert_status,
+    copy_project,
+    feature,
+    forge,
+    start,
+)
 
 pytestmark = feature("secrets-from-env")
 
@@ -79,7 +85,7 @@ def test_local_development_needs_nothing_set(tmp_path):
     """In local development, missing keys are generated once into .secrets.json,
     are strong, differ from each other, and stay the same on the next start."""
     copy = tmp_path / "project"
-    shutil.copytree(PROJECT, copy, ignore=shutil.ignore_patterns(".secrets.json"))
+    copy_project(copy)
     show = (
         f"import json, {SETTINGS} as s; "
         "print(json.dumps([s.SECRET_KEY, s.SIMPLE_JWT['SIGNING_KEY']]))"
@@ -96,7 +102,7 @@ def test_local_development_needs_nothing_set(tmp_path):
 def test_a_typo_in_simple_jwt_stops_start_up(tmp_path):
     """An unknown SIMPLE_JWT key (a typo) stops start-up and is named."""
     copy = tmp_path / "project"
-    shutil.copytree(PROJECT, copy)
+    copy_project(copy)
     settings_file = copy / (SETTINGS.replace(".", "/") + ".py")
     text = settings_file.read_text()
     assert "SIMPLE_JWT = {" in text

@@ -1,6 +1,5 @@
 """The tooling itself: servers, diffs, `make step-N` and `make check`."""
 
-import json
 import os
 import shutil
 import signal
@@ -8,29 +7,23 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 
 from harness import diff
+from harness.net import Client, free_port
 from harness.project import Project, ProjectError
 from harness.registry import ROOT, load
-from harness.server import Server, free_port
+from harness.server import Server
 
 REGISTRY = load()
 
 
 def http(method, url, body=None, headers=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method)
-    request.add_header("Content-Type", "application/json")
-    for name, value in (headers or {}).items():
-        request.add_header(name, value)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+    """(status, JSON body) of one request, through the harness's client."""
+    with Client(url) as client:
+        response = client.request(method, url, json=body, headers=headers)
+        return response.status_code, response.json()
 
 
 def harness(*args):
@@ -40,6 +33,7 @@ def harness(*args):
         cwd=ROOT,
         capture_output=True,
         text=True,
+        timeout=120,
     )
 
 
@@ -67,7 +61,7 @@ def test_free_ports_are_free():
 
 def test_settings_module_is_read_from_manage_py():
     assert Project.at(REGISTRY.step(4).path).settings_module == "config.settings"
-    assert Project.at(REGISTRY.final.path).settings_module == "jwtnotes.settings"
+    assert Project.at(REGISTRY.final.path).settings_module == "config.settings"
     with pytest.raises(ProjectError, match="no manage.py"):
         Project.at(ROOT / "tests")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.registry import ROOT, load
+from harness.registry import ROOT, RegistryError, load
 
 REGISTRY = load()
 STEPS = REGISTRY.steps
@@ -90,6 +90,73 @@ def test_each_step_keeps_what_the_previous_one_taught():
         assert not lost, f"{step.relpath} loses {lost} from {previous.relpath}"
 
 
+def test_a_symptom_lasts_only_until_the_fix():
+    """A wrong way's symptom is dropped by the next step: no right-way step
+    inherits a mistake."""
+    for step in (*STEPS, REGISTRY.final):
+        if not step.wrong_way:
+            symptoms = [f for f in step.adds if REGISTRY.features[f].symptom]
+            inherited = [
+                f
+                for f in step.features
+                if REGISTRY.features[f].symptom and f not in step.adds
+            ]
+            assert not inherited, f"{step.relpath} still has {inherited}"
+            assert step.number == 2 or not symptoms, step.relpath
+
+
+def test_final_has_every_right_way_feature_of_the_last_step():
+    last = STEPS[-1]
+    right_way = {f for f in last.features if not REGISTRY.features[f].symptom}
+    assert right_way <= set(REGISTRY.final.features)
+
+
+def test_features_are_computed_from_adds_and_drops(tmp_path):
+    """A step lists only its changes; its features follow from the chain."""
+    registry = tmp_path / "steps.toml"
+    registry.write_text(
+        """
+[[part]]
+number = 1
+title = "One"
+
+[[step]]
+number = 1
+folder = "01-a"
+title = "A"
+part = 1
+adds = ["x", "y"]
+
+[[step]]
+number = 2
+folder = "02-b"
+title = "B"
+part = 1
+wrong_way = true
+adds = ["bad"]
+drops = ["y"]
+
+[final]
+folder = "final"
+title = "F"
+adds = ["z"]
+
+[features]
+x = { summary = "x" }
+y = { summary = "y" }
+z = { summary = "z" }
+bad = { summary = "bad", symptom = true }
+"""
+    )
+    loaded = load.__wrapped__(registry)  # not the cached one
+    assert loaded.steps[1].features == ("x", "bad")
+    assert loaded.steps[1].heading == "WRONG WAY: b"
+    assert loaded.final.features == ("x", "z")  # the symptom is not carried
+    registry.write_text(registry.read_text().replace('drops = ["y"]', 'drops = ["q"]'))
+    with pytest.raises(RegistryError, match="never had"):
+        load.__wrapped__(registry)
+
+
 def test_a_step_can_be_named_many_ways():
     assert REGISTRY.step(4) is REGISTRY.step("4") is REGISTRY.step("04")
     assert REGISTRY.step("final") is REGISTRY.final
@@ -145,3 +212,34 @@ def test_generated_local_secrets_are_ignored_by_git(step):
         ["git", "check-ignore", "-q", f"{step.relpath}/.secrets.json"], cwd=ROOT
     )
     assert done.returncode == 0
+
+
+def test_final_is_the_last_step_grown_up():
+    """Every file of final/ is the last step's, unchanged, unless steps.toml's
+    [final.changes] names it with a reason: `make diff-final` is the lesson."""
+    from harness.diff import files
+
+    final, last = REGISTRY.final, STEPS[-1]
+    declared = dict(final.changes)
+    same, changed = [], []
+    for name in sorted(files(final.path) | files(last.path)):
+        a, b = last.path / name, final.path / name
+        differs = not (a.exists() and b.exists()) or a.read_bytes() != b.read_bytes()
+        (changed if differs else same).append(name)
+    undeclared = sorted(set(changed) - set(declared))
+    assert not undeclared, f"final/ changes these without a reason: {undeclared}"
+    unchanged = sorted(set(declared) - set(changed))
+    assert not unchanged, f"[final.changes] names files that do not differ: {unchanged}"
+    assert same, "final/ shares no file with the last step"
+
+
+def test_final_requirements_pin_what_the_steps_pin():
+    """final/requirements.txt stands alone, with the same pins as base.txt."""
+
+    def pins(path):
+        lines = path.read_text().splitlines()
+        return {x.strip() for x in lines if x.strip() and not x.startswith(("#", "-"))}
+
+    assert pins(ROOT / "final" / "requirements.txt") == pins(
+        ROOT / "requirements" / "base.txt"
+    )

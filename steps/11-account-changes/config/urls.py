@@ -1,6 +1,5 @@
 """URL configuration: which view answers which path."""
 
-from accounts.views import change_password_view
 from django.contrib import admin
 from django.urls import path
 from rest_framework_simplejwt.views import (
@@ -10,6 +9,7 @@ from rest_framework_simplejwt.views import (
     TokenVerifyView,
 )
 
+from accounts.views import change_password_view
 from config import views
 from notes.views import NoteList
 

@@ -1,4 +1,3 @@
-from accounts.tokens import log_out_everywhere
 from rest_framework.decorators import (
     api_view,
     authentication_classes,
@@ -6,6 +5,8 @@ from rest_framework.decorators import (
 )
 from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
+
+from accounts.tokens import log_out_everywhere
 
 
 @api_view(["GET"])

@@ -6,7 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 class ProjectConfig(AppConfig):
     """The project itself, as an app, so that it can check itself at start-up."""
 
-    name = "jwtnotes"
+    name = "config"
 
     def ready(self):
         # simplejwt silently ignores keys it does not know, so a typo such as

@@ -1,4 +1,5 @@
-from accounts.views import change_password_view
+"""The accounts' endpoints: tokens, logging out, and the password."""
+
 from django.urls import path
 from rest_framework_simplejwt.views import (
     TokenBlacklistView,
@@ -7,17 +8,18 @@ from rest_framework_simplejwt.views import (
     TokenVerifyView,
 )
 
-from api import views
+from accounts import views
 
 urlpatterns = [
-    path("hello/", views.hello, name="hello"),
-    path("protected/", views.protected_view, name="protected"),
-    path("staff/", views.staff_view, name="staff"),
+    # simplejwt's views: trade a username and password for tokens,
+    # and a refresh token for a new access token.
     path("token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),
     path("token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
+    # Is this token genuine and unexpired? Any type: "valid" is not "usable".
     path("token/verify/", TokenVerifyView.as_view(), name="token_verify"),
-    # Log out: this refresh token. Log out everywhere: all of the user's.
+    # Log out: POST the refresh token, and it can never be used again.
     path("token/blacklist/", TokenBlacklistView.as_view(), name="token_blacklist"),
+    # Log out everywhere: every refresh token of the user, at once.
     path("logout-all/", views.logout_all_view, name="logout_all"),
-    path("password/", change_password_view, name="change_password"),
+    path("password/", views.change_password_view, name="change_password"),
 ]

@@ -1,4 +1,3 @@
-from accounts.tokens import log_out_everywhere
 from rest_framework.decorators import (
     api_view,
     authentication_classes,
@@ -34,15 +33,3 @@ def protected_view(request):
 @permission_classes([IsAdminUser])
 def staff_view(request):
     return Response({"message": f"Hello, {request.user.username}. You are staff."})
-
-
-@api_view(["POST"])
-@permission_classes([IsAuthenticated])
-def logout_all_view(request):
-    """Log out of every device: blacklist all of the user's refresh tokens.
-
-    Access tokens already issued stay valid until they expire (5 minutes):
-    stateless tokens cannot be recalled, which is why they are short-lived.
-    """
-    log_out_everywhere(request.user.pk)
-    return Response(status=204)

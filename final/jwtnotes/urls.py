@@ -1,8 +1,0 @@
-from django.contrib import admin
-from django.urls import include, path
-
-urlpatterns = [
-    path("admin/", admin.site.urls),
-    path("api/notes/", include("notes.urls")),
-    path("api/", include("api.urls")),
-]

@@ -1,0 +1,68 @@
+"""Ports, readiness and an HTTP client: written once, for every server we start.
+
+The rules: bind 127.0.0.1 on a free port, wait for a real HTTP answer (never
+a fixed sleep), and give every request a timeout, so nothing can hang.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+
+import requests
+
+TIMEOUT = 10  # seconds, for any one request
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody is listening on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex((host, port)) != 0
+
+
+def wait_for_http(
+    url: str, timeout: float = 30.0, alive: Callable[[], bool] = lambda: True
+) -> float:
+    """Wait until `url` answers any HTTP status; return how long it took.
+
+    `alive` says whether the process that should answer is still running:
+    when it stops, waiting stops too (RuntimeError), instead of timing out.
+    """
+    started = time.monotonic()
+    delay = 0.02
+    while time.monotonic() - started < timeout:
+        if not alive():
+            raise RuntimeError(f"the server for {url} exited before it answered")
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return time.monotonic() - started
+        except urllib.error.HTTPError:
+            return time.monotonic() - started  # it answered: it is up
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.25)
+    raise TimeoutError(f"no answer from {url} in {timeout:.0f}s")
+
+
+class Client(requests.Session):
+    """A requests session for one server: paths are relative to its base URL,
+    and every request has a timeout. Notebooks and tests both use it."""
+
+    def __init__(self, base_url: str):
+        super().__init__()
+        self.base_url = base_url.rstrip("/")
+
+    def request(self, method, url, *args, **kwargs):
+        if url.startswith("/"):
+            url = self.base_url + url
+        kwargs.setdefault("timeout", TIMEOUT)
+        return super().request(method, url, *args, **kwargs)

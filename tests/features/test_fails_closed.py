@@ -1,0 +1,69 @@
+"""final/: settings fail closed. Production is what you get unless you choose
+development; a value nobody meant is refused, never guessed at.
+
+These start the project in a process of its own, with nothing from the test
+run's environment, because what they prove is what a server does at start-up.
+"""
+
+import secrets
+import subprocess
+import sys
+
+import pytest
+
+from support import PROJECT, SETTINGS, copy_project, feature, outside_env, start
+
+pytestmark = feature("fails-closed")
+
+STRONG = {
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
+    "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
+}
+# What a WSGI server does: import the project's WSGI module (the one its
+# settings name), which builds the application, then serve it.
+AS_WSGI = (
+    f"import importlib, {SETTINGS} as s; "
+    "importlib.import_module(s.WSGI_APPLICATION.rpartition('.')[0]); "
+    "from django.conf import settings; print(settings.DEBUG)"
+)
+
+
+def test_a_wsgi_server_with_nothing_set_runs_production():
+    """Under WSGI with DJANGO_ENV unset (keys given): DEBUG is off."""
+    done = start(PROJECT, AS_WSGI, DJANGO_ENV=None, **STRONG)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False"], "DEBUG must be off in production"
+
+
+def test_a_wsgi_server_with_nothing_set_requires_keys():
+    """Under WSGI with nothing set at all, start-up refuses: no generated keys."""
+    done = start(PROJECT, AS_WSGI, DJANGO_ENV=None)
+    assert done.returncode != 0, "production started with generated keys"
+    assert "DJANGO_SECRET_KEY" in done.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("value", ["Production", "dev", "prod", ""])
+def test_an_unknown_environment_is_refused(value):
+    """DJANGO_ENV must be exactly development or production: anything else
+    stops start-up with a message naming DJANGO_ENV."""
+    done = start(PROJECT, AS_WSGI, DJANGO_ENV=value, **STRONG)
+    assert done.returncode != 0, f"DJANGO_ENV={value!r} was accepted"
+    assert "DJANGO_ENV" in done.stderr.strip().splitlines()[-1]
+
+
+def test_manage_py_chooses_development(tmp_path):
+    """`manage.py` with nothing set is local development: DEBUG on, keys made."""
+    copy = tmp_path / "project"  # a copy: the keys it makes stay out of the tree
+    copy_project(copy)
+    code = "from django.conf import settings; print(settings.DEBUG)"
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+        cwd=copy,
+        env=outside_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True"]
+    assert (copy / ".secrets.json").exists()
