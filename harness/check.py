@@ -118,7 +118,7 @@ def main(number: str, directory: str) -> int:
         done = subprocess.run(
             [
                 *PYTEST,
-                *("-p", "harness.check", "--tb=short", "tests/features"),
+                *("-q", "-p", "harness.check", "--tb=short", "tests/features"),
                 *project_args(step, project.path),
             ],
             cwd=ROOT,

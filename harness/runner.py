@@ -31,7 +31,7 @@ from pathlib import Path
 from harness.registry import ROOT, Step, load
 from harness.setup import BYTECODE
 
-PYTEST = [sys.executable, "-m", "pytest", "-q", "--no-header"]
+PYTEST = [sys.executable, "-m", "pytest", "--no-header"]
 JOB_TIMEOUT = 180  # seconds; the slowest job takes about 25
 
 
@@ -104,7 +104,9 @@ def run_job(job: Job, workdir: Path, timeout: float = JOB_TIMEOUT) -> Result:
     started = time.monotonic()
     with open(log, "w+b") as out:
         process = subprocess.Popen(
-            [*PYTEST, f"--junitxml={report}", *job.args],
+            # -v names each test as it starts: if a job hangs, its output
+            # ends with the test it was running.
+            [*PYTEST, "-v", f"--junitxml={report}", *job.args],
             cwd=ROOT,
             env=clean_env(),
             stdout=out,
@@ -133,7 +135,7 @@ def run_job(job: Job, workdir: Path, timeout: float = JOB_TIMEOUT) -> Result:
         result.failed = max(result.failed, 1)
         result.output = (
             f"{job.name} did not finish in {timeout:.0f} s and was stopped. "
-            f"Its output until then (the last test named was running):\n{output}"
+            f"Its output until then (it was running the last test named):\n{output}"
         )
     return result
 

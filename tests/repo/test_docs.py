@@ -48,3 +48,35 @@ def test_tokens_and_ports_are_normalised():
         f"Date: today\nServer: x\nhttp://127.0.0.1:5123/ {token}", 5123
     )
     assert out == "http://127.0.0.1:8000/ " + token[:48] + "…"
+
+
+def test_a_new_step_needs_only_its_registry_entry(tmp_path):
+    """Adding a step: its folder, one entry listing only its changes, a
+    notebook, a chapter, tests. Nothing else changes by hand: its features,
+    final/'s, the README's table, the Part headings and `harness list`
+    follow from the entry."""
+    from harness.registry import load as load_registry
+
+    text = (ROOT / "steps.toml").read_text()
+    last = load().steps[-1]
+    entry = (
+        f'\n[[step]]\nnumber = {last.number + 1}\nfolder = "{last.number + 1:02d}-new"'
+        '\ntitle = "A new lesson"\npart = 5\nadds = ["a-new-feature"]\n'
+    )
+    text = text.replace("\n[final]", entry + "\n[final]", 1)
+    text += '\na-new-feature = { summary = "something new" }\n'
+    (tmp_path / "steps.toml").write_text(text)
+    registry = load_registry.__wrapped__(tmp_path / "steps.toml")
+    new = registry.steps[-1]
+
+    assert new.features == (*last.features, "a-new-feature")
+    assert "a-new-feature" in registry.final.features
+    table = docs.steps_table([], registry)
+    assert f"| V | {new.number:02d} | [`steps/{new.folder}/`]" in table
+    assert "(planned)" not in table  # Part V now has a step
+    heading = docs.chapter([str(new.number)], registry)
+    assert heading.startswith(
+        f"# Part V: {registry.parts[4].title}\n\n## {new.number}."
+    )
+    assert f"steps {new.number:02d}" not in docs.parts([], load())
+    assert f"step {new.number:02d}" in docs.parts([], registry)

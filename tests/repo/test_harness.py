@@ -221,3 +221,70 @@ def test_a_step_that_refuses_to_start_says_why_in_one_line():
     assert done.returncode == 1
     assert "did not start:" in done.stdout and "DJANGO_SECRET_KEY" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_final_refuses_an_unknown_environment_by_name():
+    """`DJANGO_ENV=Production make final`: refused, naming the variable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "JWT_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "serve", "final", "--port", str(free_port())],
+        cwd=ROOT,
+        env={**env, "DJANGO_ENV": "Production"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "did not start:" in done.stdout and "DJANGO_ENV" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def plain_pytest(*args, cwd=ROOT):
+    """`pytest ARGS` as a learner types it: nothing set in the environment."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "JWT_", "TUTORIAL_", "PYTEST_"))
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_bare_pytest_says_how_to_pick_a_project():
+    """`pytest` alone: one line that says what to type, never a traceback."""
+    done = plain_pytest()
+    assert done.returncode == 4  # pytest's "usage error"
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    assert len(lines) == 1 and "pytest --step 4" in lines[0], lines
+    assert "Traceback" not in done.stderr
+
+
+def test_pytest_runs_one_project_from_the_root():
+    """`pytest --step 1` runs step 01's feature tests with its own settings."""
+    done = plain_pytest("--step", "1")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "3 passed" in done.stdout
+
+
+def test_a_hung_job_is_stopped_and_named(tmp_path):
+    """A job that outlives its timeout is stopped and reported as a failure,
+    by name, with the output it had until then."""
+    from harness import runner
+
+    hang = tmp_path / "test_hang.py"
+    hang.write_text(
+        "import time\n\ndef test_hangs():\n    print('waiting')\n    time.sleep(60)\n"
+    )
+    job = runner.Job("a job that hangs", [str(hang), "-s"])
+    started = time.monotonic()
+    result = runner.run_job(job, tmp_path, timeout=2)
+    assert time.monotonic() - started < 10
+    assert result.timed_out and result.failed == 1
+    assert "a job that hangs did not finish in 2 s" in result.output
+    assert result.output.rstrip().endswith("test_hang.py::test_hangs waiting")
