@@ -207,35 +207,28 @@ def test_production_mode_has_no_demo_users():
         assert http("POST", server.url + "/api/token/", login)[0] == 401
 
 
-def test_a_step_that_refuses_to_start_says_why_in_one_line():
-    """`make step-7` in production mode without keys: the project's own
-    message, not two tracebacks."""
+@pytest.mark.parametrize(
+    "step, environment, named",
+    [
+        # `make step-7` in production mode without keys.
+        ("7", "production", "DJANGO_SECRET_KEY"),
+        # `DJANGO_ENV=Production make final`: not a value final/ knows.
+        ("final", "Production", "DJANGO_ENV"),
+    ],
+)
+def test_a_project_that_refuses_to_start_says_why_in_one_line(step, environment, named):
+    """The project's own message, naming the variable, not two tracebacks."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "JWT_"))}
     done = subprocess.run(
-        [sys.executable, "-m", "harness", "serve", "7", "--port", str(free_port())],
+        [sys.executable, "-m", "harness", "serve", step, "--port", str(free_port())],
         cwd=ROOT,
-        env={**env, "DJANGO_ENV": "production"},
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 1
-    assert "did not start:" in done.stdout and "DJANGO_SECRET_KEY" in done.stdout
-    assert "Traceback" not in done.stdout + done.stderr
-
-
-def test_final_refuses_an_unknown_environment_by_name():
-    """`DJANGO_ENV=Production make final`: refused, naming the variable."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "JWT_"))}
-    done = subprocess.run(
-        [sys.executable, "-m", "harness", "serve", "final", "--port", str(free_port())],
-        cwd=ROOT,
-        env={**env, "DJANGO_ENV": "Production"},
+        env={**env, "DJANGO_ENV": environment},
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert done.returncode == 1
-    assert "did not start:" in done.stdout and "DJANGO_ENV" in done.stdout
+    assert "did not start:" in done.stdout and named in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
 
 
