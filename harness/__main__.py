@@ -8,6 +8,7 @@
     python3 -m harness diff 4               what changed from step 03 to 04
     python3 -m harness docs [--write]       check (or refresh) TUTORIAL.md
     python3 -m harness lab                  JupyterLab on the notebooks
+    python3 -m harness notebook 4           notebook 04 headless, outputs printed
     python3 -m harness bench                time setup-free start-up and tests
 
 Any Python 3.11+ can start it: it creates .venv and installs what the command
@@ -105,6 +106,12 @@ COMMANDS = {
         _call("docs", "main", "write"),
     ),
     "lab": ("lab", "JupyterLab on the notebooks", [], _call("lab", "main")),
+    "notebook": (
+        "dev",
+        "run one step's notebook headless and print its outputs",
+        [("step", {})],
+        _call("lab", "headless", "step"),
+    ),
     "bench": ("dev", "measure start-up and test times", [], _call("bench", "main")),
 }
 

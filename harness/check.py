@@ -44,6 +44,9 @@ def pytest_collection_modifyitems(items):
         doc = (item.function.__doc__ or "").strip().splitlines()
         item.user_properties.append(("feature", marker.args[0] if marker else "?"))
         item.user_properties.append(("doc", doc[0] if doc else ""))
+        # as_user logs in the project's way: with a token once jwt-auth is in
+        # the step's features (tests/features/conftest.py).
+        item.user_properties.append(("logs_in", "as_user" in item.fixturenames))
 
 
 def pytest_runtest_logreport(report):
@@ -59,6 +62,7 @@ def pytest_runtest_logreport(report):
                 "test": report.nodeid.split("::")[-1],
                 "doc": props.get("doc", ""),
                 "passed": report.passed,
+                "logs_in": props.get("logs_in", False),
                 "message": message,
             }
         )
@@ -132,7 +136,7 @@ def main(number: str, directory: str) -> int:
             return 1
         results = json.loads(report.read_text())
 
-    missing = []
+    missing, logged_in, shown = [], set(), set()
     for name in step.features:
         mine = [r for r in results if r["feature"] == name]
         failed = [r for r in mine if not r["passed"]]
@@ -145,16 +149,23 @@ def main(number: str, directory: str) -> int:
             count = f"  ({len(cases)} cases)" if len(cases) > 1 else ""
             print(f"      ✗ {doc}{count}")
             why = _explain(cases[0]["message"])
-            if why:
+            if why and why in shown:
+                print("        (answered the same as a test above)")
+            elif why:
                 print(f"        {why}")
+                shown.add(why)
+            if any(case["logs_in"] for case in cases):
+                logged_in.add(name)
         if failed:
             missing.append(name)
-    if "jwt-auth" in missing and len(missing) > 1:
+    others = sorted(logged_in - {"jwt-auth"})
+    if "jwt-auth" in missing and others:
         # tests/features/conftest.py's as_user logs in with a token whenever
         # the step has jwt-auth, so one broken setting fails many features.
         print(
-            "\n  Fix jwt-auth first: the tests of notes and owner-only-notes log"
-            " in with a token, so they fail until tokens are accepted."
+            f"\n  Fix jwt-auth first: some tests of {', '.join(others)} act as a"
+            " logged-in user, with a Bearer token, so they fail until your project"
+            " accepts tokens. Check them again after that."
         )
     have = len(step.features) - len(missing)
     print(f"\n{have} of {len(step.features)} features of {step.label} work.")

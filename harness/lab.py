@@ -23,3 +23,56 @@ def command(*extra: str) -> list[str]:
 def main() -> int:
     print("Each notebook starts its own step's server; set BASE_URL to use yours.")
     return subprocess.call(command())
+
+
+def headless(number: str) -> int:
+    """`make notebook-N`: run step N's notebook top to bottom, without
+    JupyterLab, and print each cell with what it printed. The notebook starts
+    its own server on a free port, as in JupyterLab (BASE_URL: yours)."""
+    import nbclient
+    import nbformat
+
+    from harness.registry import load
+
+    step = load().step(number)
+    if step.notebook is None:
+        print(f"{step.label} has no notebook")
+        return 2
+    notebook = nbformat.read(step.notebook, as_version=4)
+    client = nbclient.NotebookClient(
+        notebook,
+        timeout=120,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(ROOT / "notebooks")}},
+    )
+    print(f"Running notebooks/{step.notebook.name} headless ...\n", flush=True)
+    failed = None
+    try:
+        client.execute()
+    except nbclient.exceptions.CellExecutionError as error:
+        failed = error
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and cell.get("execution_count"):
+            print(f"In [{cell.execution_count}]:")
+            print("    " + cell.source.replace("\n", "\n    "))
+            for text in _texts(cell.outputs):
+                print(text.rstrip("\n"))
+            print()
+    if failed is not None:
+        print(f"A cell failed:\n{failed}")
+        return 1
+    print(f"notebooks/{step.notebook.name}: every cell ran.")
+    return 0
+
+
+def _texts(outputs) -> list[str]:
+    """What a cell showed, as text: its prints, results and errors."""
+    texts = []
+    for output in outputs:
+        if output.output_type == "stream":
+            texts.append(output.text)
+        elif output.output_type in ("execute_result", "display_data"):
+            texts.append(output.get("data", {}).get("text/plain", ""))
+        elif output.output_type == "error":
+            texts.append(f"{output.ename}: {output.evalue}")
+    return texts

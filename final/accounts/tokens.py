@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.serializers import (
+    PasswordField,
     TokenObtainPairSerializer,
     TokenRefreshSerializer,
 )
@@ -21,6 +22,13 @@ User = get_user_model()
 
 class TokenObtainPairWithClaimsSerializer(TokenObtainPairSerializer):
     """POST /api/token/, adding two claims to every token it issues."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # simplejwt's PasswordField is a DRF CharField, which trims spaces by
+        # default: "  pass  " would log in as "pass". A password is exactly
+        # what was typed, as in Django's own forms (strip=False).
+        self.fields["password"] = PasswordField(trim_whitespace=False)
 
     @classmethod
     def get_token(cls, user):

@@ -133,3 +133,31 @@ def test_a_token_from_before_a_password_change_cannot_log_the_user_out(api, user
     for _ in range(3):  # an attacker trying again and again
         assert_status(refresh(api, stale), 401)
     assert_status(refresh(api, fresh), 200)
+
+
+SPACEY = "   Spacey-pw-456   "
+
+
+def test_a_login_password_is_never_trimmed(api, user, django_user_model):
+    """Login checks the password exactly as typed: "  pass  " is not "pass",
+    and a password with spaces around it works only with them."""
+    response = api.login("user", "  pass  ")
+    assert_status(response, 401)
+    assert error_code(response) == "no_active_account"
+    django_user_model.objects.create_user("spacey", password=SPACEY)
+    assert_status(api.login("spacey", SPACEY), 200)
+    assert_status(api.login("spacey", SPACEY.strip()), 401)
+
+
+def test_a_new_password_is_stored_with_its_spaces(api, user):
+    """A password change keeps leading and trailing spaces, and checks the
+    old password exactly as typed too."""
+    token = api.tokens()["access"]
+    untrimmed = {"old_password": " pass ", "new_password": SPACEY}
+    response = api.post("/api/password/", untrimmed, token=token)
+    assert_status(response, 400)  # " pass " is not the password
+    change = {"old_password": "pass", "new_password": SPACEY}
+    assert_status(api.post("/api/password/", change, token=token), 200)
+    user.refresh_from_db()
+    assert user.check_password(SPACEY)
+    assert not user.check_password(SPACEY.strip())

@@ -8,8 +8,9 @@ from accounts.tokens import log_out_everywhere
 
 
 class PasswordChangeSerializer(serializers.Serializer):
-    old_password = serializers.CharField(write_only=True)
-    new_password = serializers.CharField(write_only=True)
+    # Never trimmed: "  a passphrase  " is stored with its spaces.
+    old_password = serializers.CharField(write_only=True, trim_whitespace=False)
+    new_password = serializers.CharField(write_only=True, trim_whitespace=False)
 
     def validate_old_password(self, value):
         if not self.context["user"].check_password(value):
