@@ -25,6 +25,19 @@ def main() -> int:
     return subprocess.call(command())
 
 
+def execute(notebook) -> None:
+    """Run a notebook top to bottom in a fresh kernel, as JupyterLab would
+    from notebooks/; raises nbclient's CellExecutionError if a cell fails."""
+    import nbclient
+
+    nbclient.NotebookClient(
+        notebook,
+        timeout=120,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(ROOT / "notebooks")}},
+    ).execute()
+
+
 def headless(number: str) -> int:
     """`make notebook-N`: run step N's notebook top to bottom, without
     JupyterLab, and print each cell with what it printed. The notebook starts
@@ -38,17 +51,12 @@ def headless(number: str) -> int:
     if step.notebook is None:
         print(f"{step.label} has no notebook")
         return 2
+    os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")  # jupyter_core's future default
     notebook = nbformat.read(step.notebook, as_version=4)
-    client = nbclient.NotebookClient(
-        notebook,
-        timeout=120,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(ROOT / "notebooks")}},
-    )
     print(f"Running notebooks/{step.notebook.name} headless ...\n", flush=True)
     failed = None
     try:
-        client.execute()
+        execute(notebook)
     except nbclient.exceptions.CellExecutionError as error:
         failed = error
     for cell in notebook.cells:

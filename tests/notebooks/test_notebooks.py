@@ -4,22 +4,15 @@ Each notebook starts its own step's server on a free port (unless BASE_URL
 is set: here it is removed, so the notebook is tested on its own).
 """
 
-import nbclient
 import nbformat
 import pytest
 
-from harness.registry import ROOT, load
+from harness import lab
+from harness.registry import load
 
 
 @pytest.mark.parametrize("step", load().steps, ids=lambda s: s.folder)
 def test_notebook(step, monkeypatch):
     monkeypatch.delenv("BASE_URL", raising=False)
     monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
-    notebook = nbformat.read(step.notebook, as_version=4)
-    client = nbclient.NotebookClient(
-        notebook,
-        timeout=120,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(ROOT / "notebooks")}},
-    )
-    client.execute()
+    lab.execute(nbformat.read(step.notebook, as_version=4))
