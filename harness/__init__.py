@@ -9,7 +9,7 @@ net        free ports, waiting for HTTP, the HTTP client (with timeouts)
 server     a project's runserver on a free port, stopped by its pid
 serve      `make step-N`: a step exactly as a learner runs it
 runner     `make test`: one pytest process per project, in parallel
-pytest_plugin  `pytest --step N` / `--project DIR` from the root
+pytest_plugin  `pytest --step N` / `--project=DIR` from the root
 check      `make check`: your project against a step's tests, in words
 diff       `make diff-N`: the lesson
 docs       TUTORIAL.md and README.md from the files and real runs

@@ -136,7 +136,7 @@ def main(number: str, directory: str) -> int:
             return 1
         results = json.loads(report.read_text())
 
-    missing, logged_in, shown = [], set(), set()
+    missing, logged_in, shown = [], set(), {}
     for name in step.features:
         mine = [r for r in results if r["feature"] == name]
         failed = [r for r in mine if not r["passed"]]
@@ -150,22 +150,28 @@ def main(number: str, directory: str) -> int:
             print(f"      ✗ {doc}{count}")
             why = _explain(cases[0]["message"])
             if why and why in shown:
-                print("        (answered the same as a test above)")
+                print(f"        (the same answer as for: {shown[why]})")
             elif why:
                 print(f"        {why}")
-                shown.add(why)
+                shown[why] = doc
             if any(case["logs_in"] for case in cases):
                 logged_in.add(name)
         if failed:
             missing.append(name)
-    others = sorted(logged_in - {"jwt-auth"})
+    others = [name for name in missing if name != "jwt-auth"]
     if "jwt-auth" in missing and others:
         # tests/features/conftest.py's as_user logs in with a token whenever
         # the step has jwt-auth, so one broken setting fails many features.
+        logging_in = [name for name in others if name in logged_in]
+        why = (
+            f" (the tests of {', '.join(logging_in)} log in with a Bearer token)"
+            if logging_in
+            else ""
+        )
         print(
-            f"\n  Fix jwt-auth first: some tests of {', '.join(others)} act as a"
-            " logged-in user, with a Bearer token, so they fail until your project"
-            " accepts tokens. Check them again after that."
+            f"\n  Fix jwt-auth first: until your project accepts Bearer tokens,"
+            f" {', '.join(others)} may fail for that reason alone{why}."
+            " Check again after that."
         )
     have = len(step.features) - len(missing)
     print(f"\n{have} of {len(step.features)} features of {step.label} work.")

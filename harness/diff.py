@@ -83,7 +83,8 @@ def main(number: str) -> int:
         return 0
     text = between(old, new)
     print(f"What changed from {old.relpath}/ to {new.relpath}/")
-    print(f"(the why is in {new.relpath}/README.md)\n")
+    why = "steps.toml's [final.changes] and " if new.is_final else ""
+    print(f"(the why is in {why}{new.relpath}/README.md)\n")
     sys.stdout.write(_colour(text) if sys.stdout.isatty() else text)
     if not text:
         print("(no differences)")

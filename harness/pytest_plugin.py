@@ -2,7 +2,7 @@
 
     pytest --step 4                         step 04's feature tests
     pytest --step final                     final/'s
-    pytest --project path/to/yours --step 4 your project, against step 04's
+    pytest --project=path/to/yours --step 4 your project, against step 04's
     pytest tests/repo                       the repository's own checks
     pytest tests/notebooks                  every notebook, top to bottom
 
@@ -28,7 +28,7 @@ from harness.registry import ROOT, Step, load
 FEATURE_TESTS = ROOT / "tests" / "features"
 HOW = (
     "tests/features/ need a project: pytest --step 4 (or --step final, or "
-    "--project DIR --step N for your own); pytest tests/repo and pytest "
+    "--project=DIR --step N for your own); pytest tests/repo and pytest "
     "tests/notebooks need none; make test runs everything"
 )
 
@@ -117,5 +117,10 @@ def pytest_load_initial_conftests(early_config, parser, args):
 
 def pytest_report_header(config):
     if _target is not None:
-        return [f"project: {_target.project.path} ({_target.step.label}'s features)"]
+        project = _target.project
+        return [
+            f"project: {project.path}, its own settings ({project.settings_module},"
+            f" through harness.settings: a throwaway database), judged by"
+            f" {_target.step.label}'s features"
+        ]
     return None

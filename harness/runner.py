@@ -57,7 +57,7 @@ class Result:
 
 def project_args(step: Step, folder: Path | None = None) -> list[str]:
     """pytest's arguments for tests/features/ against one project."""
-    where = ["--project", str(folder)] if folder else []
+    where = [f"--project={folder}"] if folder else []
     return [*where, "--step", "final" if step.is_final else str(step.number)]
 
 

@@ -79,6 +79,9 @@ def main(number: str, host: str, port: str) -> int:
         # run only, on the step's own database. A dev server: trusted networks.
         env = project.env(database=project.path / "db.sqlite3", hosts="*")
         print(f"Serving {host} to the room: ALLOWED_HOSTS is opened for this run.")
+    # As manage.py does: development unless the reader chose otherwise (final/
+    # runs production when nothing is set; the steps ignore anything else).
+    env["DJANGO_ENV"] = os.environ.get("DJANGO_ENV", "development")
     prepared = run_prepare(project, env)
     if prepared.returncode:
         # The project refused to start (a missing key, say): its own message
