@@ -161,3 +161,38 @@ def test_a_new_password_is_stored_with_its_spaces(api, user):
     user.refresh_from_db()
     assert user.check_password(SPACEY)
     assert not user.check_password(SPACEY.strip())
+
+
+DAY = 24 * 60 * 60
+
+
+def test_no_refresh_token_outlives_its_session(api, user, monkeypatch):
+    """With a 40-day REFRESH_TOKEN_LIFETIME, the login's refresh token and
+    every rotation of it still end 30 days after the login."""
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    # What REFRESH_TOKEN_LIFETIME = 40 days sets (simplejwt reads it once).
+    monkeypatch.setattr(RefreshToken, "lifetime", timedelta(days=40))
+    login = api.tokens()["refresh"]
+    rotated = refresh(api, login).json()["refresh"]
+    for token in (login, rotated):
+        payload = claims(token)
+        assert payload["exp"] <= payload["auth_time"] + 30 * DAY, payload
+
+
+def test_refresh_tokens_without_a_session_are_refused(api, user):
+    """The database copy of a login token (simplejwt records it before the
+    login adds auth_time) and a bare RefreshToken.for_user() token have no
+    session to end: refresh refuses both, and the real login token lives."""
+    from django.apps import apps
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    login = api.tokens()["refresh"]
+    outstanding = apps.get_model("token_blacklist", "OutstandingToken")
+    database_copy = outstanding.objects.get(jti=claims(login)["jti"]).token
+    assert "auth_time" not in claims(database_copy)
+    for token in (database_copy, str(RefreshToken.for_user(user))):
+        response = refresh(api, token)
+        assert_status(response, 401)
+        assert error_code(response) == "token_not_valid"
+    assert_status(refresh(api, login), 200)

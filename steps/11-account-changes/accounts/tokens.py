@@ -40,7 +40,15 @@ class TokenObtainPairWithClaimsSerializer(TokenObtainPairSerializer):
         token["is_staff"] = user.is_staff
         # When this login happened: rotation copies it into every new token.
         token["auth_time"] = token["iat"]
+        # The login's own refresh token ends with the session too, whatever
+        # REFRESH_TOKEN_LIFETIME says.
+        token["exp"] = min(token["exp"], end_of_session(token.payload))
         return token
+
+
+def end_of_session(payload):
+    """When the session of this token ends: its login + JWT_SESSION_LIFETIME."""
+    return payload["auth_time"] + int(settings.JWT_SESSION_LIFETIME.total_seconds())
 
 
 def tokens_for(user):
@@ -76,12 +84,15 @@ class SingleUseRefreshToken(RefreshToken):
         # Rotation gives each new refresh token a fresh day, so a session used
         # daily would never end: cap it at login time + JWT_SESSION_LIFETIME.
         if claim == "exp" and "auth_time" in self.payload:
-            session = int(settings.JWT_SESSION_LIFETIME.total_seconds())
-            end_of_session = self.payload["auth_time"] + session
-            self.payload["exp"] = min(self.payload["exp"], end_of_session)
+            self.payload["exp"] = min(self.payload["exp"], end_of_session(self.payload))
 
     def verify(self):
         super().verify()
+        # No auth_time, no session to end: simplejwt's own RefreshToken.for_user()
+        # and the database copy of a login token (recorded before our claims
+        # were added) would rotate forever. Refuse them.
+        if "auth_time" not in self.payload:
+            raise TokenError(_("Token has no session (auth_time)."))
         # CHECK_REVOKE_TOKEN refuses access tokens issued before a password
         # change, but simplejwt 5.5.1 lets their refresh tokens live on. Refuse
         # those too, however the password was changed (admin, changepassword).
