@@ -98,11 +98,25 @@ def prepare_database(verbose: bool = False, demo_users: bool = True) -> None:
 
     django.setup()
     call_command("migrate", verbosity=1 if verbose else 0, interactive=False)
-    if not demo_users:
-        return
     from django.contrib.auth import get_user_model
 
     User = get_user_model()
+    if not demo_users:
+        # Production mode on a database that development seeded would still
+        # let user/pass log in: refuse it rather than pretend it has none.
+        seeded = [
+            name
+            for name, password in DEMO_USERS
+            if (found := User.objects.filter(username=name).first())
+            and found.check_password(password)
+        ]
+        if seeded:
+            raise ProjectError(
+                f"this database has the demo users of development ({', '.join(seeded)},"
+                " with their demo passwords): production mode refuses it. Remove "
+                "the step's db.sqlite3 (`make clean`) or point it at another database."
+            )
+        return
     for username, password in DEMO_USERS:
         user, created = User.objects.get_or_create(username=username)
         if created or not user.check_password(password) or not user.is_active:

@@ -15,6 +15,7 @@ from harness.project import (
     DEMO_USERS,
     STAFF,
     Project,
+    ProjectError,
     prepare_database,
     run_prepare,
 )
@@ -28,7 +29,10 @@ def prepare(project_dir: str) -> int:
     project = Project.at(project_dir)
     sys.path.insert(0, str(project.path))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", project.settings_module)
-    prepare_database(demo_users=not production_mode())
+    try:
+        prepare_database(demo_users=not production_mode())
+    except ProjectError as error:
+        sys.exit(f"ProjectError: {error}")  # one line: what `make step-N` shows
     return 0
 
 
@@ -45,7 +49,13 @@ def tips(step: Step, base: str) -> list[str]:
     )
     pages = ["/api/hello/"] + (["/api/notes/"] if "open-notes" in step.features else [])
     lines = ["in a browser: " + "  ".join(f"{base}{page}" for page in pages)]
-    if "token-obtain" in step.features:
+    if "token-obtain" in step.features and production_mode():
+        python = os.path.relpath(ROOT / ".venv" / "bin" / "python", step.path)
+        lines.append(
+            f"no demo users: make an account first, in {step.relpath}/ and with"
+            f" the same variables set: {python} manage.py createsuperuser"
+        )
+    elif "token-obtain" in step.features:
         lines.append(login)
     if "jwt-auth" in step.features or "session-auth-only" in step.features:
         lines.append(
@@ -99,7 +109,7 @@ def main(number: str, host: str, port: str) -> int:
     if step.notebook is not None:
         print(f"  notebook:   notebooks/{step.notebook.name}")
     if production_mode():
-        users = "none in production mode (python manage.py createsuperuser)"
+        users = "none (production mode)"
     print(f"  demo users: {users}")
     if (project.path / "db.sqlite3").exists():
         print(f"  database:   {step.relpath}/db.sqlite3 (kept; `make clean` resets it)")

@@ -61,12 +61,27 @@ def test_another_environments_key_forges_nothing(api, alice):
         ({"DJANGO_SECRET_KEY": "short"}, "DJANGO_SECRET_KEY"),
         ({"DJANGO_SECRET_KEY": STRONG["DJANGO_SECRET_KEY"]}, "JWT_SIGNING_KEY"),
         ({**STRONG, "JWT_SIGNING_KEY": "secret"}, "JWT_SIGNING_KEY"),
+        ({**STRONG, "DJANGO_SECRET_KEY": "a" * 40}, "DJANGO_SECRET_KEY"),
+        ({**STRONG, "JWT_SIGNING_KEY": " " * 40}, "JWT_SIGNING_KEY"),
+        (
+            {**STRONG, "JWT_SIGNING_KEY": STRONG["DJANGO_SECRET_KEY"]},
+            "JWT_SIGNING_KEY must differ from DJANGO_SECRET_KEY",
+        ),
     ],
-    ids=["no-keys", "short-secret-key", "no-signing-key", "short-signing-key"],
+    ids=[
+        "no-keys",
+        "short-secret-key",
+        "no-signing-key",
+        "short-signing-key",
+        "one-letter-secret-key",
+        "spaces-for-a-signing-key",
+        "the-same-key-twice",
+    ],
 )
 def test_production_refuses_to_start_without_strong_keys(env, missing):
-    """DJANGO_ENV=production with a key missing or short: start-up fails,
-    naming the variable and how to make a value."""
+    """DJANGO_ENV=production with a key missing, short, trivially weak (one
+    letter, only spaces) or the same for both: start-up fails, naming the
+    variable."""
     done = start(PROJECT, DJANGO_ENV="production", **env)
     assert done.returncode != 0, "production started without a strong key"
     last_line = done.stderr.strip().splitlines()[-1]

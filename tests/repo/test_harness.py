@@ -209,6 +209,27 @@ def test_production_mode_has_no_demo_users():
         assert http("POST", server.url + "/api/token/", login)[0] == 401
 
 
+def test_production_mode_refuses_a_database_development_seeded(tmp_path):
+    """After a development run, production mode on the same database would
+    let user/pass in: start-up refuses it, and says why in one line."""
+    import secrets
+
+    from harness.project import run_prepare
+
+    project = Project.at(REGISTRY.step(7).path)
+    env = project.env(database=tmp_path / "db.sqlite3", hasher="quick")
+    assert run_prepare(project, env).returncode == 0  # development: demo users
+    production = {
+        "DJANGO_ENV": "production",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
+        "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
+    }
+    done = run_prepare(project, {**env, **production})
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert "demo users of development" in last and "user, alice" in last
+
+
 @pytest.mark.parametrize(
     "step, environment, named",
     [

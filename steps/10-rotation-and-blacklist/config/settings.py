@@ -30,14 +30,20 @@ PRODUCTION = os.environ.get("DJANGO_ENV") == "production"
 LOCAL_SECRETS = BASE_DIR / ".secrets.json"
 
 
-def secret(name):
+def secret(name, unlike=None):
     value = os.environ.get(name)
     if value is None and not PRODUCTION:
         value = local_secret(name)
-    if value is None or len(value.encode()) < 32:
+    # Long is not enough: 32 spaces, or 32 times the same letter, is no secret.
+    if value is None or len(value.encode()) < 32 or len(set(value.strip())) < 2:
         raise ImproperlyConfigured(
             f"{name} must be set to a random value of at least 32 bytes. Make one "
             "with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    if value == unlike:
+        raise ImproperlyConfigured(
+            f"{name} must differ from DJANGO_SECRET_KEY: with one value for both, "
+            "a leak of either gives away the other."
         )
     return value
 
@@ -104,7 +110,7 @@ SIMPLE_JWT = {
     ),
     # A key of its own, not SECRET_KEY: a leak of one does not give away the
     # other, and rotating it logs everybody out without touching sessions.
-    "SIGNING_KEY": secret("JWT_SIGNING_KEY"),
+    "SIGNING_KEY": secret("JWT_SIGNING_KEY", unlike=SECRET_KEY),
     # Login (POST /api/token/) adds username and is_staff claims to its tokens.
     "TOKEN_OBTAIN_SERIALIZER": "accounts.tokens.TokenObtainPairWithClaimsSerializer",
     # Every refresh returns a new refresh token and blacklists the old one.
