@@ -82,6 +82,9 @@ ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1").sp
 # Application definition
 
 INSTALLED_APPS = [
+    # Start-up checks (config/apps.py), first: they must run before the admin
+    # loads accounts/admin.py, which needs the blacklist app they check for.
+    "config.apps.ProjectConfig",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -92,7 +95,6 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt",
     # Remembers every refresh token issued, and which are dead (blacklisted).
     "rest_framework_simplejwt.token_blacklist",
-    "config.apps.ProjectConfig",  # start-up checks (config/apps.py)
     "accounts",
     "notes",
 ]

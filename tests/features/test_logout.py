@@ -17,7 +17,9 @@ from harness.net import Client
 from support import (
     PROJECT,
     SETTINGS,
+    Api,
     assert_status,
+    claims,
     copy_project,
     error_code,
     feature,
@@ -182,3 +184,25 @@ def test_start_up_refuses_rotation_without_the_blacklist_app(tmp_path):
     assert "BLACKLIST_AFTER_ROTATION" in done.stderr, (
         "the error should name the setting"
     )
+
+
+def test_the_admin_shows_no_refresh_token(client, django_user_model):
+    """The admin lists and shows issued refresh tokens by jti, user and
+    dates, never the token itself: whoever could read it would hold that
+    session."""
+    from django.apps import apps
+
+    django_user_model.objects.create_user("user", password="pass")
+    token = Api(client).tokens()["refresh"]
+    admin = django_user_model.objects.create_superuser("root", password="x" * 20)
+    client.force_login(admin)
+    outstanding = apps.get_model("token_blacklist", "OutstandingToken")
+    row = outstanding.objects.get(jti=claims(token)["jti"])
+    base = "/admin/token_blacklist/outstandingtoken/"
+    for path in (base, f"{base}{row.pk}/change/"):
+        response = client.get(path)
+        assert_status(response, 200)
+        page = response.content.decode()
+        assert row.jti in page, f"{path} should name the token's jti"
+        for part in token.split("."):
+            assert part not in page, f"{path} shows the refresh token"
