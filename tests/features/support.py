@@ -165,5 +165,47 @@ def start(project_dir: Path, code: str = "", setup=False, **env: str | None):
     )
 
 
+_OUTCOMES = """
+import json, os, runpy, sys
+base, cases, path = json.loads(sys.stdin.read())
+out = {}
+for name, env in cases.items():
+    os.environ.clear()
+    os.environ.update(base)
+    os.environ.update({k: v for k, v in env.items() if v is not None})
+    for k in [k for k, v in env.items() if v is None]:
+        os.environ.pop(k, None)
+    try:
+        runpy.run_path(path)  # the settings module's code, run afresh
+        out[name] = "started"
+    except Exception as error:
+        out[name] = f"{type(error).__name__}: {error}"
+print(json.dumps(out))
+"""
+
+
+def settings_outcomes(cases: dict[str, dict]) -> dict[str, str]:
+    """How the project's settings start under each environment in `cases`:
+    "started", or the error they raise ("ImproperlyConfigured: ...").
+
+    Settings are plain code that reads os.environ, so one fresh process can
+    run them once per case, each time on a clean environment (outside_env(),
+    DJANGO_ENV=development, then the case; None unsets a variable): the same
+    as a start-up per case, without a Python start-up per case.
+    """
+    base = {**outside_env(), "DJANGO_ENV": "development"}
+    path = str(PROJECT / (SETTINGS.replace(".", "/") + ".py"))
+    done = subprocess.run(
+        [sys.executable, "-c", _OUTCOMES],
+        cwd=PROJECT,
+        input=json.dumps([base, cases, path]),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
 def feature(name: str):
     return pytest.mark.feature(name)

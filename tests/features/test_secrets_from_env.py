@@ -22,6 +22,7 @@ from support import (
     copy_project,
     feature,
     forge,
+    settings_outcomes,
     start,
 )
 
@@ -54,38 +55,49 @@ def test_another_environments_key_forges_nothing(api, alice):
     assert_status(api.get("/api/protected/", token=other), 401)
 
 
-@pytest.mark.parametrize(
-    "env, missing",
-    [
-        ({}, "DJANGO_SECRET_KEY"),
-        ({"DJANGO_SECRET_KEY": "short"}, "DJANGO_SECRET_KEY"),
-        ({"DJANGO_SECRET_KEY": STRONG["DJANGO_SECRET_KEY"]}, "JWT_SIGNING_KEY"),
-        ({**STRONG, "JWT_SIGNING_KEY": "secret"}, "JWT_SIGNING_KEY"),
-        ({**STRONG, "DJANGO_SECRET_KEY": "a" * 40}, "DJANGO_SECRET_KEY"),
-        ({**STRONG, "JWT_SIGNING_KEY": " " * 40}, "JWT_SIGNING_KEY"),
-        (
-            {**STRONG, "JWT_SIGNING_KEY": STRONG["DJANGO_SECRET_KEY"]},
-            "JWT_SIGNING_KEY must differ from DJANGO_SECRET_KEY",
-        ),
-    ],
-    ids=[
-        "no-keys",
-        "short-secret-key",
-        "no-signing-key",
-        "short-signing-key",
-        "one-letter-secret-key",
-        "spaces-for-a-signing-key",
-        "the-same-key-twice",
-    ],
-)
-def test_production_refuses_to_start_without_strong_keys(env, missing):
+REFUSED = {
+    "no-keys": ({}, "DJANGO_SECRET_KEY"),
+    "short-secret-key": ({"DJANGO_SECRET_KEY": "short"}, "DJANGO_SECRET_KEY"),
+    "no-signing-key": (
+        {"DJANGO_SECRET_KEY": STRONG["DJANGO_SECRET_KEY"]},
+        "JWT_SIGNING_KEY",
+    ),
+    "short-signing-key": ({**STRONG, "JWT_SIGNING_KEY": "secret"}, "JWT_SIGNING_KEY"),
+    "one-letter-secret-key": (
+        {**STRONG, "DJANGO_SECRET_KEY": "a" * 40},
+        "DJANGO_SECRET_KEY",
+    ),
+    "spaces-for-a-signing-key": (
+        {**STRONG, "JWT_SIGNING_KEY": " " * 40},
+        "JWT_SIGNING_KEY",
+    ),
+    "the-same-key-twice": (
+        {**STRONG, "JWT_SIGNING_KEY": STRONG["DJANGO_SECRET_KEY"]},
+        "JWT_SIGNING_KEY must differ from DJANGO_SECRET_KEY",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def production_outcomes():
+    """Production settings under every case of REFUSED, in one process."""
+    return settings_outcomes(
+        {
+            name: {**env, "DJANGO_ENV": "production"}
+            for name, (env, _) in REFUSED.items()
+        }
+    )
+
+
+@pytest.mark.parametrize("case", REFUSED)
+def test_production_refuses_to_start_without_strong_keys(case, production_outcomes):
     """DJANGO_ENV=production with a key missing, short, trivially weak (one
     letter, only spaces) or the same for both: start-up fails, naming the
     variable."""
-    done = start(PROJECT, DJANGO_ENV="production", **env)
-    assert done.returncode != 0, "production started without a strong key"
-    last_line = done.stderr.strip().splitlines()[-1]
-    assert missing in last_line, f"the error should name {missing}: {last_line}"
+    outcome, missing = production_outcomes[case], REFUSED[case][1]
+    assert outcome != "started", "production started without a strong key"
+    assert outcome.startswith("ImproperlyConfigured"), outcome
+    assert missing in outcome, f"the error should name {missing}: {outcome}"
 
 
 def test_production_serves_with_strong_keys():
