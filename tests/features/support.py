@@ -3,6 +3,7 @@
 import base64
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,11 @@ from harness.pytest_plugin import target
 
 # The demo accounts, as {username: password}: the ones every server has.
 DEMO = dict(DEMO_USERS)
+# Two strong, different keys, made afresh for each test run.
+STRONG = {
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
+    "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
+}
 # The project under test: its folder, and its own settings module.
 PROJECT = target().project.path
 SETTINGS = target().project.settings_module

@@ -5,7 +5,6 @@ These start the project in a process of its own, with nothing from the test
 run's environment, because what they prove is what a server does at start-up.
 """
 
-import secrets
 import subprocess
 import sys
 
@@ -14,6 +13,7 @@ import pytest
 from support import (
     PROJECT,
     SETTINGS,
+    STRONG,
     copy_project,
     feature,
     outside_env,
@@ -23,10 +23,6 @@ from support import (
 
 pytestmark = feature("fails-closed")
 
-STRONG = {
-    "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
-    "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
-}
 # What a WSGI server does: import the project's WSGI module (the one its
 # settings name), which builds the application, then serve it.
 AS_WSGI = (

@@ -18,6 +18,7 @@ from harness.server import Server
 from support import (
     PROJECT,
     SETTINGS,
+    STRONG,
     assert_status,
     copy_project,
     feature,
@@ -27,11 +28,6 @@ from support import (
 )
 
 pytestmark = feature("secrets-from-env")
-
-STRONG = {
-    "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
-    "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
-}
 
 
 def lesson_keys() -> set[str]:
