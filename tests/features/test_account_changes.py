@@ -196,3 +196,33 @@ def test_refresh_tokens_without_a_session_are_refused(api, user):
         assert_status(response, 401)
         assert error_code(response) == "token_not_valid"
     assert_status(refresh(api, login), 200)
+
+
+def verify(api, token):
+    return api.post("/api/token/verify/", {"token": token})
+
+
+def test_verify_refuses_what_the_api_refuses(api, user, django_user_model):
+    """Verify refuses, never says 200 to, the tokens of a deactivated user, of
+    a deleted user, and from before a password change, as the rest of the API
+    does: 401, or simplejwt's 400 for a refresh token already blacklisted."""
+    alice = django_user_model.objects.create_user("alice", password="wonderland")
+    before = api.tokens("alice", "wonderland")
+    for token in before.values():
+        assert_status(verify(api, token), 200)
+    alice.is_active = False
+    alice.save()
+    for token in before.values():
+        assert_status(verify(api, token), 401)
+
+    tokens = api.tokens()
+    assert_status(change(api, tokens["access"]), 200)
+    response = verify(api, tokens["access"])
+    assert_status(response, 401)
+    assert error_code(response) == "token_not_valid"
+    assert_status(verify(api, tokens["refresh"]), 400, 401)  # blacklisted: 400
+
+    fresh = api.tokens("user", NEW)
+    user.delete()
+    for token in fresh.values():
+        assert_status(verify(api, token), 401)

@@ -7,6 +7,7 @@ from rest_framework_simplejwt.serializers import (
     PasswordField,
     TokenObtainPairSerializer,
     TokenRefreshSerializer,
+    TokenVerifySerializer,
 )
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.state import token_backend
@@ -134,6 +135,28 @@ class RotatingRefreshSerializer(TokenRefreshSerializer):
             if user_id is not None:
                 log_out_everywhere(user_id)
             raise
+
+
+class AccountAwareVerifySerializer(TokenVerifySerializer):
+    """POST /api/token/verify/: "valid" only for a token the API would accept.
+
+    simplejwt's verify checks the signature, the expiry and the blacklist,
+    and nothing about the account: it answers 200 for a token of a
+    deactivated or deleted user, or from before a password change, that every
+    other endpoint refuses. A client asking "is this still good?" must not be
+    told yes.
+    """
+
+    def validate(self, attrs):
+        data = super().validate(attrs)  # signature, expiry, blacklist
+        payload = token_backend.decode(attrs["token"], verify=True)
+        user_id = payload.get(api_settings.USER_ID_CLAIM)
+        user = User.objects.filter(**{api_settings.USER_ID_FIELD: user_id}).first()
+        if user is None or not user.is_active or password_changed_since(payload):
+            raise TokenError(_("Token is no longer valid for this account."))
+        if payload.get("token_type") == "refresh" and "auth_time" not in payload:
+            raise TokenError(_("Token has no session (auth_time)."))
+        return data
 
 
 def reused_token_owner(raw_token):

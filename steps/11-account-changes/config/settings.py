@@ -123,6 +123,8 @@ SIMPLE_JWT = {
     # Every token carries a fingerprint of the user's password hash; after a
     # password change, tokens issued before it are refused ("password_changed").
     "CHECK_REVOKE_TOKEN": True,
+    # Verify says "valid" only for tokens the API would accept (accounts/tokens.py).
+    "TOKEN_VERIFY_SERIALIZER": "accounts.tokens.AccountAwareVerifySerializer",
 }
 
 # However often it is refreshed, a session ends this long after the login
