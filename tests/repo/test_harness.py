@@ -89,6 +89,12 @@ def test_make_step_serves_the_guides_exchange(tmp_path, which):
     """`python3 -m harness serve N` (what `make step-N` runs), used with HTTP,
     with nothing set in the environment."""
     port = free_port()
+    folder = REGISTRY.step(which).path
+    # `make step-N` keeps its database (and final/ its keys) in the project's
+    # folder, as it should for a learner; this test removes what it made.
+    made = [
+        p for p in (folder / "db.sqlite3", folder / ".secrets.json") if not p.exists()
+    ]
     log = open(tmp_path / "serve.log", "wb")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "JWT_"))}
     process = subprocess.Popen(
@@ -119,6 +125,8 @@ def test_make_step_serves_the_guides_exchange(tmp_path, which):
             os.killpg(process.pid, signal.SIGTERM)  # the group of the pid we started
         process.wait(timeout=10)
         log.close()
+        for path in made:
+            path.unlink(missing_ok=True)
 
 
 def test_a_missing_step_says_so():
