@@ -69,13 +69,12 @@ def pytest_addoption(parser):
 
 def _choose(step: str | None, project: str | None) -> Target | None:
     registry = load()
+    if project is None and step is None:
+        return None
     try:
         if project is None:
-            return (
-                None
-                if step is None
-                else Target(registry.step(step), Project.at(registry.step(step).path))
-            )
+            chosen = registry.step(step)
+            return Target(chosen, Project.at(chosen.path))
         folder = Project.at(project)
         chosen = registry.step(step) if step is not None else registry.at(folder.path)
     except (LookupError, ProjectError) as error:
