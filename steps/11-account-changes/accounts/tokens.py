@@ -22,7 +22,8 @@ User = get_user_model()
 
 
 class TokenObtainPairWithClaimsSerializer(TokenObtainPairSerializer):
-    """POST /api/token/, adding two claims to every token it issues."""
+    """POST /api/token/: claims for every token it issues (username, is_staff,
+    auth_time), a session cap on the login's own token, untrimmed passwords."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

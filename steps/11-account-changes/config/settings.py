@@ -113,7 +113,7 @@ SIMPLE_JWT = {
     # A key of its own, not SECRET_KEY: a leak of one does not give away the
     # other, and rotating it logs everybody out without touching sessions.
     "SIGNING_KEY": secret("JWT_SIGNING_KEY", unlike=SECRET_KEY),
-    # Login (POST /api/token/) adds username and is_staff claims to its tokens.
+    # Login (POST /api/token/) adds username, is_staff and auth_time claims.
     "TOKEN_OBTAIN_SERIALIZER": "accounts.tokens.TokenObtainPairWithClaimsSerializer",
     # Every refresh returns a new refresh token and blacklists the old one.
     "ROTATE_REFRESH_TOKENS": True,
