@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help list final test test-final check notebooks lab docs bench setup clean distclean
+.PHONY: help list final test test-race test-final check notebooks lab docs bench setup clean distclean
 
 help: ## this list
 	@echo "JWT authentication in Django, step by step. Commands:"
@@ -32,6 +32,9 @@ final: ## run final/'s server, the finished project
 
 test: ## every test: each step, final/, notebooks, docs, lint (one summary line)
 	@$(HARNESS) test
+
+test-race: ## the race tests, 200 attempts each, against real servers (CI runs it)
+	@$(HARNESS) test-race
 
 test-step-%: ## step N's tests only, in a process of their own
 	@$(HARNESS) test-step $*

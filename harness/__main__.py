@@ -4,6 +4,7 @@
     python3 -m harness serve 4 [--port P]   run step 04's server (make step-4)
     python3 -m harness test [NAME ...]      every test (make test)
     python3 -m harness test-step 4          one step's tests (make test-step-4)
+    python3 -m harness test-race            the race tests, harder (make test-race)
     python3 -m harness check 4 DIR          your project against step 04's tests
     python3 -m harness diff 4               what changed from step 03 to 04
     python3 -m harness docs [--write]       check (or refresh) TUTORIAL.md
@@ -80,6 +81,12 @@ COMMANDS = {
             ("--workers", {"type": int}),
         ],
         _call("runner", "main", "only", "workers"),
+    ),
+    "test-race": (
+        "dev",
+        "run the race tests, 200 attempts each",
+        [],
+        _call("runner", "race"),
     ),
     "test-step": (
         "dev",

@@ -17,9 +17,9 @@ urlpatterns = [
     path("token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
     # Is this token genuine and unexpired? Any type: "valid" is not "usable".
     path("token/verify/", TokenVerifyView.as_view(), name="token_verify"),
-    # Log out: POST the refresh token, and it can never be used again.
+    # Log out: POST the refresh token, and its session ends.
     path("token/blacklist/", TokenBlacklistView.as_view(), name="token_blacklist"),
-    # Log out everywhere: every refresh token of the user, at once.
+    # Log out everywhere: every session of the user, at once.
     path("logout-all/", views.logout_all_view, name="logout_all"),
     path("password/", views.change_password_view, name="change_password"),
 ]

@@ -4,7 +4,7 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from accounts.tokens import log_out_everywhere
+from accounts.models import LoginSession
 
 
 class PasswordChangeSerializer(serializers.Serializer):
@@ -32,19 +32,19 @@ def change_password_view(request):
     serializer.is_valid(raise_exception=True)
     request.user.set_password(serializer.validated_data["new_password"])
     request.user.save()
-    # Refresh tokens: blacklisted now. Access tokens: CHECK_REVOKE_TOKEN makes
-    # simplejwt refuse every token issued under the old password.
-    log_out_everywhere(request.user.pk)
+    # Every session ends now. (Without this, CHECK_REVOKE_TOKEN would refuse
+    # the old tokens anyway: a password changed in the admin relies on that.)
+    LoginSession.end("password", user_id=request.user.pk)
     return Response({"detail": "Password changed: log in again."})
 
 
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 def logout_all_view(request):
-    """Log out of every device: blacklist all of the user's refresh tokens.
+    """Log out of every device: end all of the user's sessions, in one write.
 
-    Access tokens already issued stay valid until they expire (5 minutes):
-    stateless tokens cannot be recalled, which is why they are short-lived.
+    Their access tokens die too, at once: SessionJWTAuthentication checks
+    the session of every access token it reads.
     """
-    log_out_everywhere(request.user.pk)
+    LoginSession.end("logout-all", user_id=request.user.pk)
     return Response(status=204)

@@ -107,7 +107,8 @@ REST_FRAMEWORK = {
     # first (here, only) class also makes DRF answer 401 with a
     # "WWW-Authenticate: Bearer" header when credentials are missing.
     "DEFAULT_AUTHENTICATION_CLASSES": (
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # simplejwt's JWTAuthentication, plus: is the token's session going?
+        "accounts.tokens.SessionJWTAuthentication",
     ),
     # Secure by default: every API view needs an authenticated user unless it
     # says otherwise (like the public hello view).
@@ -128,19 +129,25 @@ SIMPLE_JWT = {
     # A key of its own, not SECRET_KEY: a leak of one does not give away the
     # other, and rotating it logs everybody out without touching sessions.
     "SIGNING_KEY": secret("JWT_SIGNING_KEY", unlike=SECRET_KEY),
-    # Login (POST /api/token/) adds username, is_staff and auth_time claims.
+    # Login (POST /api/token/) adds username, is_staff, sid and auth_time.
     "TOKEN_OBTAIN_SERIALIZER": "accounts.tokens.TokenObtainPairWithClaimsSerializer",
     # Every refresh returns a new refresh token and blacklists the old one.
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
-    # ...and a rotated-out token that comes back revokes the user's sessions.
+    # ...and a rotated-out token that comes back ends its session.
     "TOKEN_REFRESH_SERIALIZER": "accounts.tokens.RotatingRefreshSerializer",
+    # Logging out ends the session the refresh token belongs to.
+    "TOKEN_BLACKLIST_SERIALIZER": "accounts.tokens.LogoutSerializer",
     # Every token carries a fingerprint of the user's password hash; after a
     # password change, tokens issued before it are refused ("password_changed").
     "CHECK_REVOKE_TOKEN": True,
     # Verify says "valid" only for tokens the API would accept (accounts/tokens.py).
     "TOKEN_VERIFY_SERIALIZER": "accounts.tokens.AccountAwareVerifySerializer",
 }
+
+# A refresh token used up less than this long ago, sent again, is refused
+# without ending its session: two tabs refreshing at once, not a thief.
+JWT_REFRESH_GRACE = timedelta(seconds=2)
 
 # However often it is refreshed, a session ends this long after the login
 # that started it (accounts/tokens.py caps each new refresh token's exp).

@@ -113,14 +113,22 @@ SIMPLE_JWT = {
     # A key of its own, not SECRET_KEY: a leak of one does not give away the
     # other, and rotating it logs everybody out without touching sessions.
     "SIGNING_KEY": secret("JWT_SIGNING_KEY", unlike=SECRET_KEY),
-    # Login (POST /api/token/) adds username and is_staff claims to its tokens.
+    # Login (POST /api/token/) adds username, is_staff and sid (its session).
     "TOKEN_OBTAIN_SERIALIZER": "accounts.tokens.TokenObtainPairWithClaimsSerializer",
     # Every refresh returns a new refresh token and blacklists the old one.
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
-    # ...and a rotated-out token that comes back revokes the user's sessions.
+    # ...and a rotated-out token that comes back ends its session.
     "TOKEN_REFRESH_SERIALIZER": "accounts.tokens.RotatingRefreshSerializer",
+    # Logging out ends the session the refresh token belongs to.
+    "TOKEN_BLACKLIST_SERIALIZER": "accounts.tokens.LogoutSerializer",
+    # Verify says "valid" only while the token's session lasts.
+    "TOKEN_VERIFY_SERIALIZER": "accounts.tokens.SessionAwareVerifySerializer",
 }
+
+# A refresh token used up less than this long ago, sent again, is refused
+# without ending its session: two tabs refreshing at once, not a thief.
+JWT_REFRESH_GRACE = timedelta(seconds=2)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -22,9 +22,9 @@ urlpatterns = [
     path("api/token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
     # Is this token genuine and unexpired? Any type: "valid" is not "usable".
     path("api/token/verify/", TokenVerifyView.as_view(), name="token_verify"),
-    # Log out: POST the refresh token, and it can never be used again.
+    # Log out: POST the refresh token, and its session ends.
     path("api/token/blacklist/", TokenBlacklistView.as_view(), name="token_blacklist"),
-    # Log out everywhere: every refresh token of the user, at once.
+    # Log out everywhere: every session of the user, at once.
     path("api/logout-all/", views.logout_all_view, name="logout_all"),
     path("api/protected/", views.protected_view, name="protected"),
     path("api/staff/", views.staff_view, name="staff"),

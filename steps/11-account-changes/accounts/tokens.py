@@ -1,29 +1,34 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import AuthenticationFailed
-from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import (
+    AuthenticationFailed,
+    TokenBackendError,
+    TokenError,
+)
 from rest_framework_simplejwt.serializers import (
     PasswordField,
+    TokenBlacklistSerializer,
     TokenObtainPairSerializer,
     TokenRefreshSerializer,
     TokenVerifySerializer,
 )
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.state import token_backend
-from rest_framework_simplejwt.token_blacklist.models import (
-    BlacklistedToken,
-    OutstandingToken,
-)
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
+
+from accounts.models import LoginSession
 
 User = get_user_model()
 
 
 class TokenObtainPairWithClaimsSerializer(TokenObtainPairSerializer):
-    """POST /api/token/: claims for every token it issues (username, is_staff,
-    auth_time), a session cap on the login's own token, untrimmed passwords."""
+    """POST /api/token/: every login starts a session, and its tokens say so;
+    the session's end is in the login's own token; passwords are not trimmed."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -40,6 +45,9 @@ class TokenObtainPairWithClaimsSerializer(TokenObtainPairSerializer):
         # were, so they go stale when the user changes.
         token["username"] = user.username
         token["is_staff"] = user.is_staff
+        # A login starts a session (a token family): rotation copies its id
+        # into every token that descends from this one.
+        token["sid"] = str(LoginSession.objects.create(user=user).pk)
         # When this login happened: rotation copies it into every new token.
         token["auth_time"] = token["iat"]
         # The login's own refresh token ends with the session too, whatever
@@ -66,20 +74,17 @@ def tokens_for(user):
     return {"refresh": str(refresh), "access": str(refresh.access_token)}
 
 
-def log_out_everywhere(user_id):
-    """Blacklist every refresh token the user still has: all devices."""
-    alive = OutstandingToken.objects.filter(
-        user_id=user_id, blacklistedtoken__isnull=True
-    )
-    BlacklistedToken.objects.bulk_create(
-        [BlacklistedToken(token=token) for token in alive], ignore_conflicts=True
-    )
+def session_is_live(payload):
+    """Is the session this token belongs to still going? Checked at every use."""
+    sid = payload.get("sid")  # none: simplejwt's for_user(), or a database copy
+    live = LoginSession.objects.filter(pk=sid, ended_at=None)
+    return sid is not None and live.exists()
 
 
 class SingleUseRefreshToken(RefreshToken):
-    """The refresh token our refresh endpoint reads and rotates. Besides being
-    single-use (blacklist), it ends with its session (set_exp) and with the
-    password it was issued under (verify)."""
+    """The refresh token our refresh endpoint reads: used once, then dead,
+    dead at once when its session ends, and never older than its session's
+    lifetime or than the user's password."""
 
     def set_exp(self, claim="exp", from_time=None, lifetime=None):
         super().set_exp(claim, from_time, lifetime)
@@ -89,12 +94,9 @@ class SingleUseRefreshToken(RefreshToken):
             self.payload["exp"] = min(self.payload["exp"], end_of_session(self.payload))
 
     def verify(self):
-        super().verify()
-        # No auth_time, no session to end: simplejwt's own RefreshToken.for_user()
-        # and the database copy of a login token (recorded before our claims
-        # were added) would rotate forever. Refuse them.
-        if "auth_time" not in self.payload:
-            raise TokenError(_("Token has no session (auth_time)."))
+        super().verify()  # signature, expiry, blacklist
+        if not session_is_live(self.payload):
+            raise TokenError(_("Token's session has ended."))
         # CHECK_REVOKE_TOKEN refuses access tokens issued before a password
         # change, but simplejwt 5.5.1 lets their refresh tokens live on. Refuse
         # those too, however the password was changed (admin, changepassword).
@@ -114,10 +116,10 @@ class SingleUseRefreshToken(RefreshToken):
 class RotatingRefreshSerializer(TokenRefreshSerializer):
     """POST /api/token/refresh/: rotation, with reuse detection.
 
-    A refresh token is used once. If one that was already rotated out (or
-    logged out) comes back, either the client or a thief holds a copy, and we
-    cannot tell which: refuse it and revoke every refresh token of the user
-    (RFC 9700, section 4.14.2). Everyone logs in again; the thief cannot.
+    A refresh token is used once. If one that was already rotated out comes
+    back, either the client or a thief holds a copy, and we cannot tell which:
+    refuse it and end its session, every token descended from the same login
+    (RFC 9700, section 4.14.2). That device logs in again; the thief cannot.
     """
 
     token_class = SingleUseRefreshToken
@@ -125,62 +127,107 @@ class RotatingRefreshSerializer(TokenRefreshSerializer):
     def validate(self, attrs):
         try:
             return super().validate(attrs)
-        except User.DoesNotExist:
-            # The user was deleted. simplejwt 5.5.1 lets this escape as a 500;
-            # the fix (upstream PR #861) is not released yet, so answer 401.
-            raise AuthenticationFailed(
-                self.error_messages["no_active_account"], "no_active_account"
-            ) from None
         except TokenError:
-            user_id = reused_token_owner(attrs["refresh"])
-            if user_id is not None:
-                log_out_everywhere(user_id)
+            sid = replayed_session(attrs["refresh"])
+            if sid is not None:
+                LoginSession.end("reuse", pk=sid)
             raise
 
 
-class AccountAwareVerifySerializer(TokenVerifySerializer):
-    """POST /api/token/verify/: "valid" only for a token the API would accept.
+def replayed_session(raw_token):
+    """The session of a genuine, unexpired refresh token that was used up
+    longer than JWT_REFRESH_GRACE ago, else None: the session to end."""
+    payload = genuine_refresh_payload(raw_token)
+    if payload is None:
+        return None  # forged, broken, expired or an access token: nothing to end
+    used = BlacklistedToken.objects.filter(token__jti=payload["jti"]).first()
+    if used is None:
+        return None  # refused for another reason: its session has ended
+    if timezone.now() - used.blacklisted_at < settings.JWT_REFRESH_GRACE:
+        return None  # used a moment ago: a second tab of the same client
+    return payload.get("sid")
 
-    simplejwt's verify checks the signature, the expiry and the blacklist,
-    and nothing about the account: it answers 200 for a token of a
-    deactivated or deleted user, or from before a password change, that every
-    other endpoint refuses. A client asking "is this still good?" must not be
-    told yes.
+
+def genuine_refresh_payload(raw_token):
+    """The claims of a genuine, unexpired refresh token, used up or not."""
+    try:
+        payload = token_backend.decode(raw_token, verify=True)
+    except TokenBackendError:
+        return None
+    return payload if payload.get("token_type") == "refresh" else None
+
+
+class LogoutSerializer(TokenBlacklistSerializer):
+    """POST /api/token/blacklist/: log out, that is, end the token's session.
+
+    The session, not just this token: a refresh of the same token running at
+    this very moment (another tab) gets a token of the ended session, which
+    is refused. Its session is over, so the token is not blacklisted too.
+    """
+
+    def validate(self, attrs):
+        payload = genuine_refresh_payload(attrs["refresh"])
+        if payload is None:
+            raise TokenError(_("Token is invalid or expired"))
+        if not LoginSession.end("logout", pk=payload.get("sid")):
+            raise TokenError(_("Token's session has ended."))  # logged out already
+        return {}
+
+
+class SessionAwareVerifySerializer(TokenVerifySerializer):
+    """POST /api/token/verify/: "valid" only while the token's session lasts.
+
+    simplejwt's verify checks the signature, the expiry and the blacklist: it
+    would answer 200 for a token of a session that has ended.
     """
 
     def validate(self, attrs):
         data = super().validate(attrs)  # signature, expiry, blacklist
+        if not session_is_live(token_backend.decode(attrs["token"])):
+            raise TokenError(_("Token's session has ended."))
+        return data
+
+
+class AccountAwareVerifySerializer(SessionAwareVerifySerializer):
+    """POST /api/token/verify/: "valid" only for a token the API would accept.
+
+    Besides the session, the account: simplejwt's verify answers 200
+    for a token of a deactivated or deleted user, or from before a password
+    change, that every other endpoint refuses.
+    """
+
+    def validate(self, attrs):
+        data = super().validate(attrs)  # signature, expiry, blacklist, session
         payload = token_backend.decode(attrs["token"], verify=True)
         user_id = payload.get(api_settings.USER_ID_CLAIM)
         user = User.objects.filter(**{api_settings.USER_ID_FIELD: user_id}).first()
         if user is None or not user.is_active or password_changed_since(payload):
             raise TokenError(_("Token is no longer valid for this account."))
-        if payload.get("token_type") == "refresh" and "auth_time" not in payload:
-            raise TokenError(_("Token has no session (auth_time)."))
         return data
 
 
-def reused_token_owner(raw_token):
-    """The user id of a genuine, unexpired, blacklisted refresh token, else None."""
-    try:
-        payload = token_backend.decode(raw_token, verify=True)
-    except TokenBackendError:
-        return None  # forged, broken or expired: nothing to revoke
-    if payload.get("token_type") != "refresh":
-        return None
-    if password_changed_since(payload):
-        return None  # dead since the password change: refused, not a theft alarm
-    if BlacklistedToken.objects.filter(token__jti=payload.get("jti")).exists():
-        return payload.get("user_id")
-    return None
+class SessionJWTAuthentication(JWTAuthentication):
+    """Bearer access tokens, refused as soon as their session ends.
+
+    simplejwt's JWTAuthentication loads the user and checks is_active and the
+    password fingerprint. This adds one more indexed lookup per request: is
+    the token's session still going? Logging out, logging out everywhere, a
+    reused token and a deactivation then end access tokens too, at once.
+    """
+
+    def get_user(self, validated_token):
+        user = super().get_user(validated_token)  # user_not_found, user_inactive, ...
+        if not session_is_live(validated_token):
+            raise AuthenticationFailed(_("Token's session has ended."), "session_ended")
+        return user
 
 
 def password_changed_since(payload):
     """Was this token issued under a password the user no longer has?
 
     CHECK_REVOKE_TOKEN puts a fingerprint of the password hash in every
-    token. Without this check, whoever kept a token from before a password
-    change could replay it to log the user out, again and again.
+    token. simplejwt checks it for access tokens only; we check it for
+    refresh tokens and at verify too.
     """
     if not api_settings.CHECK_REVOKE_TOKEN:
         return False
