@@ -42,8 +42,8 @@ def staff_view(request):
 def logout_all_view(request):
     """Log out of every device: end all of the user's sessions, in one write.
 
-    Access tokens already issued stay valid until they expire (5 minutes):
-    stateless tokens cannot be recalled, which is why they are short-lived.
+    Their access tokens die too, at once: SessionJWTAuthentication checks
+    the session of every access token it reads.
     """
     LoginSession.end("logout-all", user_id=request.user.pk)
     return Response(status=204)
