@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from harness.pytest_plugin import target
-from support import DEMO, Api
+from support import DEMO, Api, LiveApi
 
 FEATURES = target().features
 HERE = Path(__file__).parent
@@ -76,3 +76,13 @@ def client_class():
     from django.test import Client
 
     return Client
+
+
+@pytest.fixture(scope="module")
+def live():
+    """The project's real server (threaded runserver, SQLite file), and a
+    client of it: for the race tests."""
+    from harness.server import Server
+
+    with Server(target().project) as server:
+        yield LiveApi(server)

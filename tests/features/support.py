@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import jwt
 import pytest
 
+from harness.net import Client
 from harness.project import DEMO_USERS
 from harness.pytest_plugin import target
 
@@ -27,6 +28,12 @@ STRONG = {
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
     "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
 }
+# The race tests (marked `race`) run against the project's real server: a
+# threaded runserver on a SQLite file, each request in a thread of its own.
+# `make test-race` runs them (`make test` does not: they take about 40 s per
+# project), trying each interleaving RACE_ATTEMPTS times: 200 there, 10 in
+# `pytest --step 10 -m race`.
+ATTEMPTS = int(os.environ.get("RACE_ATTEMPTS", 10))
 # The project under test: its folder, and its own settings module.
 PROJECT = target().project.path
 SETTINGS = target().project.settings_module
@@ -68,6 +75,25 @@ class Api:
             f"not 200: {response.content[:300]!r}"
         )
         return response.json()
+
+
+class LiveApi(Client):
+    """A client of the project's real server (the `live` fixture); `shell`
+    runs Python on that server's own database."""
+
+    def __init__(self, server):
+        super().__init__(server.url)
+        self.server = server
+
+    def refresh_token(self, username="user", password="pass"):
+        answer = self.post(
+            "/api/token/", json={"username": username, "password": password}
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()["refresh"]
+
+    def refresh(self, token):
+        return self.post("/api/token/refresh/", json={"refresh": token})
 
 
 def claims(token: str) -> dict:
@@ -117,6 +143,18 @@ def forge(key: str, user_id, algorithm="HS256") -> str:
         "user_id": str(user_id),
     }
     return jwt.encode(payload, key, algorithm=algorithm)
+
+
+def resign(token: str, **changes) -> str:
+    """The token with some claims changed, signed with the project's own key:
+    what only someone holding the key could make."""
+    from django.conf import settings
+
+    key = settings.SIMPLE_JWT["SIGNING_KEY"]
+    return jwt.encode({**claims(token), **changes}, key, algorithm="HS256")
+
+
+BOGUS_SIDS = ["x", "", [1], 1.5, {"a": 1}]
 
 
 def copy_project(destination: Path) -> Path:

@@ -7,9 +7,10 @@ request, that the token's session is still going: one more indexed lookup.
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import time_machine
 
-from support import assert_status, error_code, feature
+from support import BOGUS_SIDS, assert_status, error_code, feature, resign
 
 pytestmark = feature("access-ends-with-session")
 
@@ -60,3 +61,12 @@ def test_an_access_token_without_a_session_is_refused(api, user):
     from rest_framework_simplejwt.tokens import AccessToken
 
     assert_ended(protected(api, {"access": str(AccessToken.for_user(user))}))
+
+
+@pytest.mark.parametrize("sid", BOGUS_SIDS, ids=repr)
+def test_an_access_token_with_a_bogus_session_id_gets_401(api, user, sid):
+    """A `sid` that is no session id, in a token signed with the real key:
+    401 session_ended on a protected view and on log out everywhere."""
+    access = resign(api.tokens()["access"], sid=sid)
+    assert_ended(protected(api, {"access": access}))
+    assert_ended(api.post("/api/logout-all/", token=access))

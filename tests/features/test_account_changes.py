@@ -5,15 +5,21 @@ once, and none may crash the server. And no session lives forever.
 """
 
 import hashlib
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import time_machine
 
-from support import assert_status, claims, error_code, feature
+from harness.net import Client
+from support import ATTEMPTS, assert_status, at_once, claims, error_code, feature
 
 pytestmark = feature("account-changes")
 
 NEW = "a much better passphrase"
+ALICE = {"username": "alice", "password": "wonderland"}
+REFRESH = "/api/token/refresh/"
 
 
 def refresh(api, token):
@@ -262,3 +268,78 @@ def test_verify_refuses_what_the_api_refuses(api, user, django_user_model):
     user.delete()
     for token in fresh.values():
         assert_status(verify(api, token), 401)
+
+
+def set_active(shell, username, active):
+    shell.run(
+        "from django.contrib.auth import get_user_model; "
+        f"u = get_user_model().objects.get(username={username!r}); "
+        f"u.is_active = {active}; u.save()"
+    )
+
+
+@pytest.mark.race
+def test_a_login_racing_a_deactivation_leaves_no_old_token(live):
+    """Four clients log in as alice again and again while an admin
+    deactivates her (save(), as the admin does) and then reactivates her.
+    Every token from before the deactivation stays refused: a login that
+    checked the password just before it must not slip a session past it."""
+    survivors, total = 0, 0
+    with live.server.shell() as shell:
+        for _ in range(max(2, ATTEMPTS // 10)):
+            tokens, stop = [], threading.Event()
+
+            def log_in_again_and_again(tokens=tokens, stop=stop):
+                client = Client(live.base_url)
+                while not stop.is_set():
+                    answer = client.post("/api/token/", json=ALICE)
+                    if answer.status_code == 200:
+                        tokens.append(answer.json()["access"])
+
+            threads = [
+                threading.Thread(target=log_in_again_and_again) for _ in range(4)
+            ]
+            for thread in threads:
+                thread.start()
+            time.sleep(0.2)
+            set_active(shell, "alice", False)
+            stop.set()
+            for thread in threads:
+                thread.join()
+            set_active(shell, "alice", True)
+            for access in tokens:
+                total += 1
+                answer = live.get(
+                    "/api/protected/", headers={"Authorization": f"Bearer {access}"}
+                )
+                survivors += answer.status_code == 200
+    assert total > 0
+    assert survivors == 0, f"{survivors} of {total} logins outlived the deactivation"
+
+
+@pytest.mark.race
+def test_deleting_a_user_during_refreshes_never_answers_500(live):
+    """A user is deleted while six of their refresh tokens are being
+    refreshed at once: each refresh answers 200 or 401, never a 500."""
+    with live.server.shell() as shell:
+        for attempt in range(max(2, ATTEMPTS // 10)):
+            name = f"doomed{attempt}"
+            shell.run(
+                "from django.contrib.auth import get_user_model; "
+                f"get_user_model().objects.create_user({name!r}, password='gone soon')"
+            )
+            tokens = [live.refresh_token(name, "gone soon") for _ in range(6)]
+            delete = threading.Thread(
+                target=shell.run,
+                args=(
+                    "import random, time; time.sleep(random.uniform(0, 0.02)); "
+                    "from django.contrib.auth import get_user_model; "
+                    f"get_user_model().objects.filter(username={name!r}).delete()",
+                ),
+            )
+            delete.start()
+            answers = at_once(
+                live.base_url, [(REFRESH, {"refresh": t}) for t in tokens]
+            )
+            delete.join()
+            assert all(status in (200, 401) for status, _ in answers), answers

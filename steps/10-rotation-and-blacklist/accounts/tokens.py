@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
@@ -48,7 +49,10 @@ def tokens_for(user):
 def session_is_live(payload):
     """Is the session this token belongs to still going? Checked at every use."""
     sid = payload.get("sid")  # none: simplejwt's for_user(), or a database copy
-    live = LoginSession.objects.filter(pk=sid, ended_at=None)
+    try:
+        live = LoginSession.objects.filter(pk=sid, ended_at=None)
+    except ValidationError:
+        return False  # not a session id at all (signed by a holder of the key)
     return sid is not None and live.exists()
 
 

@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -47,7 +49,15 @@ class TokenObtainPairWithClaimsSerializer(TokenObtainPairSerializer):
         token["is_staff"] = user.is_staff
         # A login starts a session (a token family): rotation copies its id
         # into every token that descends from this one.
-        token["sid"] = str(LoginSession.objects.create(user=user).pk)
+        session = LoginSession.objects.create(user=user)
+        # A deactivation that ran while this login checked the password ended
+        # the user's sessions before this one existed: look again, now.
+        if not User.objects.filter(pk=user.pk, is_active=True).exists():
+            LoginSession.end("deactivated", pk=session.pk)
+            raise AuthenticationFailed(
+                cls.default_error_messages["no_active_account"], "no_active_account"
+            )
+        token["sid"] = str(session.pk)
         # When this login happened: rotation copies it into every new token.
         token["auth_time"] = token["iat"]
         # The login's own refresh token ends with the session too, whatever
@@ -77,7 +87,10 @@ def tokens_for(user):
 def session_is_live(payload):
     """Is the session this token belongs to still going? Checked at every use."""
     sid = payload.get("sid")  # none: simplejwt's for_user(), or a database copy
-    live = LoginSession.objects.filter(pk=sid, ended_at=None)
+    try:
+        live = LoginSession.objects.filter(pk=sid, ended_at=None)
+    except ValidationError:
+        return False  # not a session id at all (signed by a holder of the key)
     return sid is not None and live.exists()
 
 
@@ -132,6 +145,13 @@ class RotatingRefreshSerializer(TokenRefreshSerializer):
             if sid is not None:
                 LoginSession.end("reuse", pk=sid)
             raise
+        except (User.DoesNotExist, IntegrityError):
+            # The user was deleted while this refresh ran, after its session
+            # check: simplejwt 5.5.1 then looks the user up with get() (a 500,
+            # upstream #861), and its new token rows point at a missing user.
+            raise AuthenticationFailed(
+                self.error_messages["no_active_account"], "no_active_account"
+            ) from None
 
 
 def replayed_session(raw_token):
