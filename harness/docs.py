@@ -42,8 +42,16 @@ REGION = re.compile(
     r"(?P<close><!-- end -->)",
     re.DOTALL,
 )
-LANGUAGES = {".py": "python", ".toml": "toml", ".txt": "text", ".html": "html"}
+LANGUAGES = {
+    ".py": "python",
+    ".toml": "toml",
+    ".txt": "text",
+    ".html": "html",
+    ".js": "javascript",
+    ".css": "css",
+}
 JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
+COOKIE_DATE = re.compile(r"expires=\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT")
 SHOWN_PORT = 8000
 
 
@@ -200,10 +208,12 @@ def _commands(body: str) -> list[str]:
 
 
 def normalise(output: str, port: int) -> str:
-    """Make a real run's output stable: tokens shortened, our port shown as 8000,
-    and the Date and Server headers (which change every run) left out."""
+    """Make a real run's output stable: tokens and cookie dates shortened, our
+    port shown as 8000, and the Date and Server headers (which change every
+    run) left out."""
     output = output.replace(f"127.0.0.1:{port}", f"127.0.0.1:{SHOWN_PORT}")
     output = JWT.sub(lambda m: m.group(0)[:48] + "…", output)
+    output = COOKIE_DATE.sub("expires=…", output)
     lines = [
         line
         for line in output.replace("\r\n", "\n").split("\n")

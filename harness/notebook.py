@@ -23,7 +23,12 @@ from harness.registry import ROOT, load
 from harness.server import Server
 
 # The headers worth looking at in a lesson about authentication.
-INTERESTING_HEADERS = ("Content-Type", "WWW-Authenticate")
+INTERESTING_HEADERS = (
+    "Content-Type",
+    "WWW-Authenticate",
+    "Set-Cookie",
+    "Content-Security-Policy",
+)
 
 
 class Api(Client):

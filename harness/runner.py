@@ -55,6 +55,7 @@ class Result:
     failed: int = 0
     skipped: int = 0
     timed_out: bool = False
+    skip_reasons: tuple[str, ...] = ()
 
 
 def project_args(step: Step, folder: Path | None = None) -> list[str]:
@@ -67,7 +68,9 @@ def jobs(selected: list[str] | None = None) -> list[Job]:
     registry = load()
     out = []
     for step in registry.projects:
-        out.append(Job(step.relpath, [*project_args(step), "tests/features"], 3))
+        # Projects with the page also drive Chromium: they take longest.
+        weight = 8 if "browser-page" in step.features else 3
+        out.append(Job(step.relpath, [*project_args(step), "tests/features"], weight))
     # Two processes share the notebooks (every other one in each): each
     # notebook still gets its own kernel and server, but Python, pytest and
     # nbclient start twice, not once per notebook.
@@ -158,6 +161,8 @@ def _count(result: Result, report: Path) -> None:
         result.failed = 1
         return
     suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+    reasons = {s.get("message", "") for s in root.iter("skipped")}
+    result.skip_reasons = tuple(sorted(r for r in reasons if r))
     total = 0
     for suite in suites:
         tests = int(suite.get("tests", 0))
@@ -232,6 +237,10 @@ def _run(todo: list[Job], workers: int) -> int:
     failed = sum(r.failed for r in results)
     skipped = sum(r.skipped for r in results)
     cpu = sum(r.cpu for r in results)
+    # A skip is never a quiet pass: say, once, why tests did not run.
+    reasons = sorted({reason for r in results for reason in r.skip_reasons})
+    for reason in reasons:
+        print(f"\nSKIPPED: {reason}")
     print(f"\nWall time: {time.monotonic() - started:.1f}s, CPU time: {cpu:.1f}s")
     line = f"Total: {passed} passed, {failed} failed"
     print(line + (f", {skipped} skipped" if skipped else ""))

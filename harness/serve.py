@@ -20,6 +20,9 @@ from harness.project import (
     run_prepare,
 )
 from harness.registry import ROOT, Step, load
+from harness.server import Collector
+
+COLLECTOR = "collector.py"  # steps 12 and 13: the attacker's server
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -48,6 +51,8 @@ def tips(step: Step, base: str) -> list[str]:
         """ -d '{"username": "user", "password": "pass"}'"""
     )
     pages = ["/api/hello/"] + (["/api/notes/"] if "open-notes" in step.features else [])
+    if "browser-page" in step.features:
+        pages = ["/  (the notes page)"]
     lines = ["in a browser: " + "  ".join(f"{base}{page}" for page in pages)]
     if "token-obtain" in step.features and production_mode():
         python = os.path.relpath(ROOT / ".venv" / "bin" / "python", step.path)
@@ -116,6 +121,11 @@ def main(number: str, host: str, port: str) -> int:
     print("  try:")
     for line in tips(step, base):
         print(f"    {line}")
+    if (project.path / COLLECTOR).exists():
+        # The attacker's server, beside ours: it prints to this terminal.
+        env["ANALYTICS_URL"] = Collector(project.path, terminal=True).url
+        print(f"  collector:  {env['ANALYTICS_URL']}  (the attacker's: what it")
+        print("              receives is printed below, with what to type next)")
     print(f"\nServing {base}  (Ctrl-C to stop)\n", flush=True)
 
     command = [sys.executable, "manage.py", "runserver", f"{host}:{port}"]

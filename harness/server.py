@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from harness.net import free_port, wait_for_http
@@ -62,7 +63,7 @@ def template_database(project: Project, extra_env: dict | None = None) -> Path:
     return template
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child
+def die_with_parent() -> None:  # pragma: no cover - runs in the child
     """Linux: if our parent dies without cleaning up, the server dies too."""
     try:
         import ctypes
@@ -107,7 +108,7 @@ class Server:
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent if os.name == "posix" else None,
+                preexec_fn=die_with_parent if os.name == "posix" else None,
             )
         atexit.register(self.stop)
         self._wait_until_ready(timeout)
@@ -211,3 +212,58 @@ class Shell:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class Collector:
+    """Steps 12 and 13: the step's own collector.py (the attacker's server),
+    on a free port, stopped by its process id. reports() reads back, as
+    dicts, what the page's planted script sent it. With `terminal=True` it
+    prints to this terminal instead (`make step-12`), and dies with us."""
+
+    def __init__(self, folder: str | os.PathLike, terminal: bool = False):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self._tmp = tempfile.TemporaryDirectory(prefix="jwt-collector-")
+        self.log_path = Path(self._tmp.name) / "collector.log"
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "collector.py", "--port", str(self.port)],
+                cwd=ROOT / folder,
+                stdout=None if terminal else log,
+                stderr=None if terminal else subprocess.STDOUT,
+                preexec_fn=die_with_parent if os.name == "posix" else None,
+            )
+        atexit.register(self.stop)
+        wait_for_http(self.url, 10, alive=lambda: self.process.poll() is None)
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def reports(self) -> list[dict]:
+        marker = "[collector] received: "
+        return [
+            json.loads(line[len(marker) :])
+            for line in self.output().splitlines()
+            if line.startswith(marker)
+        ]
+
+    def wait_for(self, predicate, since: int = 0, timeout: float = 5.0) -> dict:
+        """The first report for which predicate(report) is true, among those
+        after the first `since` (len(reports()) before the test acted)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for report in self.reports()[since:]:
+                if predicate(report):
+                    return report
+            time.sleep(0.05)
+        raise AssertionError(
+            f"no such report in {timeout} s; the collector got:\n{self.output()}"
+        )
+
+    def stop(self) -> None:
+        """Stop the process this object started, by its id."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=5)
+        atexit.unregister(self.stop)
+        self._tmp.cleanup()

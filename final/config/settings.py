@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "accounts",
     "notes",
+    "web",
 ]
 
 # Our own user model (accounts/models.py), from the first migration on.
@@ -229,6 +230,14 @@ USE_TZ = True
 # https://docs.djangoproject.com/en/5.2/howto/static-files/
 
 STATIC_URL = "static/"
+
+# The page may run only scripts from this server (no inline script, none from
+# elsewhere) and may send requests only here. Defence in depth: it cannot
+# stop a bad script that this server serves.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
 
 # Default primary key field type
 # https://docs.djangoproject.com/en/5.2/ref/settings/#default-auto-field

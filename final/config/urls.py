@@ -5,13 +5,17 @@ from django.urls import include, path
 
 from config import views
 from notes.views import NoteList
+from web.views import page
 
 urlpatterns = [
+    path("", page, name="page"),  # the notes page, for a browser
     path("admin/", admin.site.urls),
     path("api/hello/", views.hello, name="hello"),
     path("api/notes/", NoteList.as_view(), name="note-list"),
     # Tokens, logging out, and the password: accounts/urls.py.
     path("api/", include("accounts.urls")),
+    # The same, for the page: the refresh token in a cookie (web/urls.py).
+    path("api/browser/", include("web.urls")),
     path("api/protected/", views.protected_view, name="protected"),
     path("api/staff/", views.staff_view, name="staff"),
 ]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import chromium
 from harness.pytest_plugin import target
 from support import DEMO, Api, LiveApi
 
@@ -30,7 +31,9 @@ def pytest_collection_modifyitems(config, items):
         marker = item.get_closest_marker("feature")
         if marker is None:
             raise pytest.UsageError(f"{item.nodeid} names no feature")
-        (selected if marker.args[0] in FEATURES else deselected).append(item)
+        # A test may name several features: it runs where all of them are.
+        wanted = all(name in FEATURES for name in marker.args)
+        (selected if wanted else deselected).append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected
@@ -86,3 +89,49 @@ def live():
 
     with Server(target().project) as server:
         yield LiveApi(server)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium (tests/features/chromium.py), or the tests skip."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched, why = chromium.launch(playwright)
+        if launched is None:
+            pytest.skip(why)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="session")
+def site():
+    """The project's real server for a browser, and beside it the step's
+    collector (steps 12 and 13), which the page's planted script posts to."""
+    from harness.server import Collector, Server
+
+    collector = None
+    env = {}
+    if "planted-script" in FEATURES:
+        collector = Collector(target().project.path)
+        env["ANALYTICS_URL"] = collector.url
+    try:
+        with Server(target().project, env) as server:
+            server.collector = collector
+            yield server
+    finally:
+        if collector is not None:
+            collector.stop()
+
+
+@pytest.fixture
+def page(browser):
+    """A new page in a fresh profile (no cookies, no storage). Any error
+    the page's scripts throw fails the test."""
+    context = browser.new_context()
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(error))
+    yield page
+    context.close()
+    assert not errors, f"the page's scripts threw: {errors}"

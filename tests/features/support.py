@@ -254,8 +254,10 @@ def settings_outcomes(cases: dict[str, dict]) -> dict[str, str]:
     return json.loads(done.stdout)
 
 
-def feature(name: str):
-    return pytest.mark.feature(name)
+def feature(*names: str):
+    """Mark a test (or, as pytestmark, a module) with the feature it proves.
+    With several names, it runs only where the project has all of them."""
+    return pytest.mark.feature(*names)
 
 
 def at_once(base_url: str, posts: list[tuple[str, dict]], delays=None):

@@ -61,7 +61,8 @@ def test_a_new_step_needs_only_its_registry_entry(tmp_path):
     last = load().steps[-1]
     entry = (
         f'\n[[step]]\nnumber = {last.number + 1}\nfolder = "{last.number + 1:02d}-new"'
-        '\ntitle = "A new lesson"\npart = 5\nadds = ["a-new-feature"]\n'
+        f'\ntitle = "A new lesson"\npart = {last.part.number}'
+        '\nadds = ["a-new-feature"]\n'
     )
     text = text.replace("\n[final]", entry + "\n[final]", 1)
     text += '\na-new-feature = { summary = "something new" }\n'
@@ -72,11 +73,8 @@ def test_a_new_step_needs_only_its_registry_entry(tmp_path):
     assert new.features == (*last.features, "a-new-feature")
     assert "a-new-feature" in registry.final.features
     table = docs.steps_table([], registry)
-    assert f"| V | {new.number:02d} | [`steps/{new.folder}/`]" in table
-    assert "(planned)" not in table  # Part V now has a step
+    assert f"|  | {new.number:02d} | [`steps/{new.folder}/`]" in table
     heading = docs.chapter([str(new.number)], registry)
-    assert heading.startswith(
-        f"# Part V: {registry.parts[4].title}\n\n## {new.number}."
-    )
-    assert f"steps {new.number:02d}" not in docs.parts([], load())
-    assert f"step {new.number:02d}" in docs.parts([], registry)
+    assert heading.startswith(f"## {new.number}. A new lesson")  # its Part is open
+    assert f"{new.number:02d}" not in docs.parts([], load())
+    assert f"-{new.number:02d}" in docs.parts([], registry)

@@ -314,6 +314,24 @@ def test_a_hung_job_is_stopped_and_named(tmp_path):
     assert result.output.rstrip().endswith("test_hang.py::test_hangs waiting")
 
 
+def test_without_chromium_the_browser_tests_are_skipped_loudly(tmp_path):
+    """No browser: the browser tests count as skipped, never as passed, and
+    the run says once how to install one."""
+    from harness import runner
+
+    job = runner.Job(
+        "browser tests, no browser",
+        ["--step", "12", "tests/features/test_browser_page.py", "-k", "reload"],
+    )
+    no_browser = {"CHROMIUM_PATH": str(tmp_path / "no-such-chromium")}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in no_browser.items():
+            patch.setenv(name, value)
+        result = runner.run_job(job, tmp_path)
+    assert (result.passed, result.failed, result.skipped) == (0, 0, 1), result.output
+    assert any("apt-get install chromium" in r for r in result.skip_reasons)
+
+
 def test_a_notebook_runs_headless_and_shows_its_outputs():
     """`make notebook-1`: the notebook runs on its own server, without
     JupyterLab, and every cell's source and output is printed."""
