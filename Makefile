@@ -58,7 +58,7 @@ notebooks: ## JupyterLab on notebooks/ (each starts its own step's server)
 
 lab: notebooks
 
-docs: ## refresh TUTORIAL.md and README.md from the files and real runs
+docs: ## refresh TUTORIAL.md and README.md from the files and real runs (Chromium for the screenshot)
 	@$(HARNESS) docs --write
 
 bench: ## time setup, start-up to first answer, and the test run

@@ -29,8 +29,10 @@ from harness import setup  # noqa: E402
 def _list(args) -> int:
     from harness.registry import load
 
-    for step in load().projects:
-        print(f"  {step.label:<8} {step.relpath:<30} {step.heading}")
+    projects = load().projects
+    width = max(len(step.relpath) for step in projects)  # the longest, aligned
+    for step in projects:
+        print(f"  {step.label:<8} {step.relpath:<{width}} {step.heading}")
     return 0
 
 

@@ -11,6 +11,7 @@ A document marks generated regions with HTML comments (invisible on GitHub):
                                the first chapter of a Part opens the Part)
     <!-- steps-table -->      (every step, from steps.toml)
     <!-- parts -->            (the Parts of the course and their steps)
+    <!-- screenshot: 12 -->   (step 12's page in Chromium: docs/images/, by --write)
     ...generated text...
     <!-- end -->
 
@@ -275,6 +276,71 @@ def _run_all(jobs: list[tuple[str, str]]) -> dict[int, str]:
     return results
 
 
+# ---------------------------------------------------------------- screenshots
+
+IMAGES = "docs/images"
+
+
+def page_outline(step) -> list[str]:
+    """The ids of the page's elements, in order, from the step's template:
+    the structure its screenshot shows."""
+    from html.parser import HTMLParser
+
+    ids: list[str] = []
+
+    class Outline(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            ids.extend(value for name, value in attrs if name == "id" and value)
+
+    template = step.path / "web" / "templates" / "web" / "page.html"
+    Outline().feed(template.read_text(encoding="utf-8"))
+    return ids
+
+
+def screenshot(args: list[str], write: bool = False) -> str:
+    """<!-- screenshot: 12 -->: a step's notes page, logged in, with two
+    notes. `make docs` takes it in headless Chromium (docs/images/, committed)
+    and records the page's outline beside it; the check fails when the
+    template's outline has changed since, or the picture is missing."""
+    step = load().step(args[0])
+    image = f"{IMAGES}/{step.folder}.png"
+    if write:
+        _take_screenshot(step, ROOT / image)
+    elif not (ROOT / image).exists():
+        raise DocError(f"{image} is missing: `make docs` takes it")
+    return (
+        f"![{step.label}'s notes page, logged in as user]({image})\n"
+        f"<!-- its elements: {' '.join(page_outline(step))} -->\n"
+    )
+
+
+def _take_screenshot(step, path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from harness.browser import add_note, launch, log_in
+    from harness.server import Collector
+
+    collector = None
+    if (step.path / "collector.py").exists():
+        collector = Collector(step.path)
+    env = {"ANALYTICS_URL": collector.url} if collector else {}
+    try:
+        with Server(Project.at(step.path), env) as server, sync_playwright() as pw:
+            browser, why = launch(pw)
+            if browser is None:
+                raise DocError(f"the screenshot of {step.label} needs Chromium: {why}")
+            page = browser.new_page(viewport={"width": 640, "height": 480})
+            log_in(page, server.url)
+            add_note(page, "Groceries", "milk, eggs")
+            add_note(page, "Ideas", "a tutorial that shows its work")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=path, full_page=True)
+            browser.close()
+    finally:
+        if collector is not None:
+            collector.stop()
+
+
 # ---------------------------------------------------------------- the document
 
 
@@ -287,8 +353,9 @@ GENERATORS = {
 }
 
 
-def render(text: str) -> str:
-    """The document with every generated region made anew."""
+def render(text: str, write: bool = False) -> str:
+    """The document with every generated region made anew (with `write`,
+    screenshots are taken anew too)."""
     regions = list(REGION.finditer(text))
     runs = [
         (m.group("args").split()[0], m.group("body"))
@@ -302,6 +369,8 @@ def render(text: str) -> str:
         if kind == "run":
             body = outputs[run_index]
             run_index += 1
+        elif kind == "screenshot":
+            body = screenshot(args, write)
         elif kind in GENERATORS:
             body = GENERATORS[kind](args)
         else:
@@ -321,7 +390,7 @@ def main(write: bool = False, documents=DOCUMENTS) -> int:
             continue
         text = path.read_text(encoding="utf-8")
         try:
-            fresh = render(text)
+            fresh = render(text, write)
         except DocError as error:
             print(f"{name}: {error}")
             return 1

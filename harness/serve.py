@@ -116,6 +116,16 @@ def main(number: str, host: str, port: str) -> int:
     if production_mode():
         users = "none (production mode)"
     print(f"  demo users: {users}")
+    lifetimes = [
+        f"{kind} {os.environ[name]} s ({name})"
+        for kind, name in (
+            ("access", "ACCESS_TOKEN_SECONDS"),
+            ("refresh", "REFRESH_TOKEN_SECONDS"),
+        )
+        if name in os.environ
+    ]
+    if lifetimes:  # a demonstration's short lifetimes, said out loud
+        print(f"  lifetimes:  {', '.join(lifetimes)}")
     if (project.path / "db.sqlite3").exists():
         print(f"  database:   {step.relpath}/db.sqlite3 (kept; `make clean` resets it)")
     print("  try:")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-import chromium
+from harness.browser import launch
 from harness.pytest_plugin import target
 from support import DEMO, Api, LiveApi
 
@@ -93,11 +93,11 @@ def live():
 
 @pytest.fixture(scope="session")
 def browser():
-    """Headless Chromium (tests/features/chromium.py), or the tests skip."""
+    """Headless Chromium (harness/browser.py), or the tests skip."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched, why = chromium.launch(playwright)
+        launched, why = launch(playwright)
         if launched is None:
             pytest.skip(why)
         yield launched

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from chromium import add_note, log_in, refresh_token_in
+from chromium import add_note, log_in, refresh_token_in, snapshot
 from harness.net import Client
 from harness.pytest_plugin import target
 from harness.server import Server
@@ -30,6 +30,7 @@ def test_the_page_logs_in_lists_and_adds_notes(page, site):
     add_note(page, "Ideas", "a tutorial")
     titles = page.locator("#list li b").all_inner_texts()
     assert titles[-2:] == ["Groceries", "Ideas"]
+    snapshot(page, "logged-in")
     # And they are really there: the API, from outside the page, agrees.
     api = Client(site.url)
     access = api.post("/api/token/", json=DEMO_LOGIN).json()["access"]
@@ -116,6 +117,7 @@ def test_after_logout_the_page_cannot_get_back_in(page, site):
     page.reload()
     page.wait_for_selector("#login:not([hidden])")
     assert page.is_hidden("#notes")
+    snapshot(page, "after-logout")
     # And the refresh token the page had is dead, wherever it is sent from.
     answer = Client(site.url).post("/api/token/refresh/", json={"refresh": refresh})
     assert answer.status_code == 401, answer.text

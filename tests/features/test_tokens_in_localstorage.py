@@ -8,7 +8,7 @@ page), makes new tokens and reads the user's notes.
 
 import re
 
-from chromium import JWT_PATTERN, add_note, log_in
+from chromium import JWT_PATTERN, add_note, log_in, snapshot
 from harness.net import Client
 from support import claims, feature
 
@@ -48,6 +48,7 @@ def test_the_stolen_refresh_token_reads_the_notes_from_outside(page, site):
     notes = attacker.get("/api/notes/", headers={"Authorization": f"Bearer {access}"})
     assert notes.status_code == 200
     assert "Diary" in [n["title"] for n in notes.json()]
+    snapshot(page, "after-the-theft")  # the page shows nothing of it
 
 
 def stolen_from(report) -> str | None:

@@ -78,3 +78,23 @@ def test_a_new_step_needs_only_its_registry_entry(tmp_path):
     assert heading.startswith(f"## {new.number}. A new lesson")  # its Part is open
     assert f"{new.number:02d}" not in docs.parts([], load())
     assert f"-{new.number:02d}" in docs.parts([], registry)
+
+
+def test_a_changed_page_makes_its_screenshot_stale(tmp_path):
+    """The screenshot's region records the page's outline: an element added
+    to the template changes it, so the check fails until `make docs` takes
+    the picture again."""
+    import dataclasses
+
+    step = load().step(12)
+    copy = tmp_path / "steps" / step.folder / "web" / "templates" / "web"
+    copy.mkdir(parents=True)
+    template = (step.path / "web" / "templates" / "web" / "page.html").read_text()
+    (copy / "page.html").write_text(
+        template.replace("<main>", '<main><p id="banner">new</p>')
+    )
+    changed = docs.page_outline(dataclasses.replace(step, root=tmp_path))
+    assert changed == ["banner", *docs.page_outline(step)]
+    region = "<!-- screenshot: 12 -->\n" + docs.screenshot(["12"]) + "<!-- end -->\n"
+    assert docs.render(region) == region
+    assert " ".join(changed) not in region
