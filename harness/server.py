@@ -146,7 +146,8 @@ class Server:
                 process.kill()
                 process.wait()
         atexit.unregister(self.stop)
-        self._tmp.cleanup()
+        if self._tmp is not None:
+            self._tmp.cleanup()
 
     def shell(self) -> Shell:
         """A Python process on this server's own database (see Shell)."""
@@ -223,9 +224,13 @@ class Collector:
     def __init__(self, folder: str | os.PathLike, terminal: bool = False):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
-        self._tmp = tempfile.TemporaryDirectory(prefix="jwt-collector-")
-        self.log_path = Path(self._tmp.name) / "collector.log"
-        with open(self.log_path, "wb") as log:
+        # A log to read back, unless it prints to the terminal: `make step-12`
+        # then becomes runserver (exec), and would never clean a folder up.
+        self._tmp = (
+            None if terminal else tempfile.TemporaryDirectory(prefix="jwt-collector-")
+        )
+        self.log_path = Path(self._tmp.name) / "collector.log" if self._tmp else None
+        with open(self.log_path or os.devnull, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "collector.py", "--port", str(self.port)],
                 cwd=ROOT / folder,
@@ -266,4 +271,5 @@ class Collector:
             self.process.terminate()
             self.process.wait(timeout=5)
         atexit.unregister(self.stop)
-        self._tmp.cleanup()
+        if self._tmp is not None:
+            self._tmp.cleanup()

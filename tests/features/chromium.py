@@ -33,7 +33,7 @@ def refresh_token_in(page) -> str:
     test may look where no script can: at HttpOnly cookies.)"""
     stored = page.evaluate("localStorage.getItem('refresh')")
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}
-    token = stored or cookies.get("refresh")
+    token = stored or cookies.get("refresh_token")
     assert token and token.count(".") == 2, (stored, cookies)
     return token
 

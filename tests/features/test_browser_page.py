@@ -5,6 +5,7 @@ notes, stays logged in across a reload, refreshes an expired access token
 without the user noticing, and logs out. It loads nothing from elsewhere.
 """
 
+import re
 import time
 from urllib.parse import urlsplit
 
@@ -121,3 +122,15 @@ def test_after_logout_the_page_cannot_get_back_in(page, site):
     # And the refresh token the page had is dead, wherever it is sent from.
     answer = Client(site.url).post("/api/token/refresh/", json={"refresh": refresh})
     assert answer.status_code == 401, answer.text
+
+
+def test_a_failed_logout_does_not_say_logged_out(page, site):
+    """When the server does not confirm the logout (here a 500, made by the
+    test), the page says so and stays as it is: on a shared computer, a
+    false "Logged out." would hand the session to the next person."""
+    log_in(page, site.url)
+    logout = re.compile(r"/api/(token/blacklist|browser/logout)/$")
+    page.route(logout, lambda route: route.fulfill(status=500, body="{}"))
+    page.click("#logout")
+    page.wait_for_selector("#status:has-text('Logging out failed: try again.')")
+    assert page.is_visible("#notes")

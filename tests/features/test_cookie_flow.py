@@ -33,6 +33,7 @@ LOGIN, REFRESH, LOGOUT = (
     "/api/browser/logout/",
 )
 USER = {"username": "user", "password": "pass"}
+COOKIE = "refresh_token"  # "token" in its name: Django's debug page hides it
 
 
 class Browserish:
@@ -53,7 +54,7 @@ class Browserish:
 
     @property
     def refresh_cookie(self) -> str:
-        return self.client.cookies["refresh"].value
+        return self.client.cookies[COOKIE].value
 
 
 @pytest.fixture
@@ -68,7 +69,7 @@ def test_login_puts_the_refresh_token_in_a_cookie_only(browserish):
     response = browserish.post(LOGIN, USER)
     assert_status(response, 200)
     assert set(response.json()) == {"access"}  # no refresh token in the JSON
-    cookie = response.cookies["refresh"]
+    cookie = response.cookies[COOKIE]
     token = cookie.value
     assert claims(token)["token_type"] == "refresh"
     assert cookie["httponly"] is True
@@ -104,7 +105,7 @@ def test_the_cookie_dies_with_the_session_30_days_after_login(browserish):
             clock.move_to(t0 + timedelta(hours=12 * half_days))
             response = browserish.post(REFRESH)
             assert_status(response, 200)
-        assert int(response.cookies["refresh"]["max-age"]) == 12 * 60 * 60
+        assert int(response.cookies[COOKIE]["max-age"]) == 12 * 60 * 60
 
 
 def test_without_the_csrf_token_every_cookie_endpoint_answers_403(browserish):
@@ -112,7 +113,7 @@ def test_without_the_csrf_token_every_cookie_endpoint_answers_403(browserish):
     change nothing.
     """
     assert_status(browserish.post(LOGIN, USER, csrf=False), 403)
-    assert "refresh" not in browserish.client.cookies
+    assert COOKIE not in browserish.client.cookies
     assert_status(browserish.post(LOGIN, USER), 200)
     cookie = browserish.refresh_cookie
     for path in (REFRESH, LOGOUT):
@@ -149,7 +150,7 @@ def test_logout_ends_the_session_and_deletes_the_cookie(browserish, api):
     token = browserish.refresh_cookie
     response = browserish.post(LOGOUT)
     assert_status(response, 200)
-    deleted = response.cookies["refresh"]
+    deleted = response.cookies[COOKIE]
     assert (deleted.value, deleted["max-age"]) == ("", 0)
     assert deleted["path"] == "/api/browser/"
     assert_status(api.post("/api/token/refresh/", {"refresh": token}), 401)
@@ -165,6 +166,78 @@ def test_a_form_post_from_a_browser_gets_403_not_500(browserish):
         assert_status(browserish.client.get(path, headers=accept), 405)
 
 
+def test_json_nested_too_deep_gets_400_never_500(browserish):
+    """A body nested 1,000 deep makes Python's JSON parser raise
+    RecursionError: a 500 with DRF's own parser (and in DEBUG, a page that
+    lists the request's cookies). Login answers 400; refresh and logout never
+    read their body, and answer from the cookie."""
+    assert_status(browserish.post(LOGIN, USER), 200)
+    deep = "[" * 1000 + "]" * 1000
+    csrf = {"X-CSRFToken": browserish.client.cookies["csrftoken"].value}
+    post = browserish.client.post
+    assert_status(post(LOGIN, deep, "application/json", headers=csrf), 400)
+    assert_status(post(REFRESH, deep, "application/json", headers=csrf), 200)
+    assert_status(post(LOGOUT, deep, "application/json", headers=csrf), 200)
+    assert_status(browserish.post(REFRESH), 401)  # that was a real logout
+
+
+def test_django_s_debug_page_would_hide_the_cookie(rf):
+    """Django's error page (DEBUG) lists the request's cookies, but hides
+    those named like secrets: the refresh cookie's name is one of them."""
+    from django.views.debug import SafeExceptionReporterFilter
+
+    request = rf.get("/", HTTP_COOKIE=f"{COOKIE}=eyJ.secret.value; csrftoken=x")
+    shown = SafeExceptionReporterFilter().get_safe_cookies(request)
+    assert "eyJ" not in str(shown), shown
+
+
+def test_only_a_checked_post_deletes_the_cookie(browserish):
+    """A link from another site (GET), OPTIONS, HEAD, or a POST refused
+    before the CSRF check: none of them deletes the cookie."""
+    assert_status(browserish.post(LOGIN, USER), 200)
+    client = browserish.client
+    for response in (
+        client.get(LOGOUT, headers={"Origin": "http://localhost:9999"}),
+        client.options(LOGOUT),
+        client.head(LOGOUT),
+        client.post(LOGOUT, "{}", "application/json", headers={"Accept": "text/xml"}),
+    ):
+        assert COOKIE not in response.cookies, (response.request, response.status_code)
+    assert_status(browserish.post(REFRESH), 200)  # still logged in
+
+
+def test_two_refresh_cookies_are_refused(browserish, alice):
+    """A second cookie of the same name, for a wider path, is one someone
+    planted (a script, a sibling subdomain): Django would keep either one.
+    Both are refused, and nobody is logged in as the planter."""
+    assert_status(browserish.post(LOGIN, USER), 200)
+    mine = browserish.refresh_cookie
+    planted = Browserish()
+    alice = planted.post(LOGIN, {"username": "alice", "password": "wonderland"})
+    theirs = planted.refresh_cookie
+    csrf = browserish.client.cookies["csrftoken"].value
+    for order in ((mine, theirs), (theirs, mine)):
+        cookie = "; ".join(f"{COOKIE}={t}" for t in order) + f"; csrftoken={csrf}"
+        response = browserish.client.post(
+            REFRESH, "{}", "application/json",
+            headers={"X-CSRFToken": csrf}, HTTP_COOKIE=cookie,
+        )  # fmt: skip
+        assert_status(response, 401)
+        assert error_code(response) == "two_cookies"
+    assert alice.status_code == 200
+
+
+def test_a_new_login_ends_the_session_whose_cookie_it_replaces(browserish, api):
+    """Logging in again in the same browser replaces the cookie; the session
+    it held ends, instead of living on unseen."""
+    assert_status(browserish.post(LOGIN, USER), 200)
+    first = browserish.refresh_cookie
+    assert_status(browserish.post(LOGIN, USER), 200)
+    assert browserish.refresh_cookie != first
+    assert_status(api.post("/api/token/refresh/", {"refresh": first}), 401)
+    assert_status(browserish.post(REFRESH), 200)  # the new one works
+
+
 def test_api_clients_keep_the_json_flow(api, user):
     """POST /api/token/ still answers both tokens in JSON and sets no cookie: curl,
     client.py and the notebooks work as before.
@@ -172,7 +245,7 @@ def test_api_clients_keep_the_json_flow(api, user):
     response = api.login()
     assert_status(response, 200)
     assert set(response.json()) == {"access", "refresh"}
-    assert "refresh" not in response.cookies  # no cookie for API clients
+    assert COOKIE not in response.cookies  # no cookie for API clients
 
 
 def test_the_page_allows_only_its_own_scripts(api):
@@ -196,7 +269,7 @@ def test_no_script_in_the_page_can_find_a_token(page, site):
     page.reload()  # after the silent refresh too
     page.wait_for_selector("#notes:not([hidden])")
     assert page.evaluate(LOOK_EVERYWHERE, JWT_PATTERN) == []
-    assert "refresh=" not in page.evaluate("document.cookie")
+    assert COOKIE not in page.evaluate("document.cookie")
 
 
 def test_the_browser_keeps_the_cookie_as_stated(page, site):
@@ -204,7 +277,7 @@ def test_the_browser_keeps_the_cookie_as_stated(page, site):
     /api/browser/, expiring with the token.
     """
     log_in(page, site.url)
-    cookie = next(c for c in page.context.cookies() if c["name"] == "refresh")
+    cookie = next(c for c in page.context.cookies() if c["name"] == COOKIE)
     assert (cookie["httpOnly"], cookie["secure"], cookie["sameSite"]) == (
         True,
         True,
@@ -243,7 +316,7 @@ def test_after_logout_the_cookie_is_gone(page, site):
     log_in(page, site.url)
     page.click("#logout")
     page.wait_for_selector("#status:has-text('Logged out.')")
-    assert "refresh" not in {c["name"] for c in page.context.cookies()}
+    assert COOKIE not in {c["name"] for c in page.context.cookies()}
 
 
 @pytest.fixture(scope="module")
@@ -289,7 +362,7 @@ def test_another_site_cannot_use_the_users_cookie(page, site, other_site):
             page.goto(f"{other_site}/?target={site.url}{path}")
         answer = sent.value
         assert answer.status == 403, (path, answer.status)
-        assert "refresh=" not in answer.request.all_headers().get("cookie", "")
+        assert COOKIE not in answer.request.all_headers().get("cookie", "")
     # The user is still logged in, on their own page.
     page.goto(site.url + "/")
     page.wait_for_selector("#notes:not([hidden])")

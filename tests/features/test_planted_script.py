@@ -40,5 +40,5 @@ def test_with_the_cookie_flow_the_script_finds_no_token(page, site):
     assert reports, site.collector.output()
     for report in reports:
         assert not re.search(JWT_PATTERN, str(report)), report
-    refresh = {c["name"]: c["value"] for c in page.context.cookies()}["refresh"]
+    refresh = {c["name"]: c["value"] for c in page.context.cookies()}["refresh_token"]
     assert refresh not in site.collector.output()

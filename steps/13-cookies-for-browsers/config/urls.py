@@ -27,11 +27,13 @@ urlpatterns = [
     path("api/token/verify/", TokenVerifyView.as_view(), name="token_verify"),
     # Log out: POST the refresh token, and its session ends.
     path("api/token/blacklist/", TokenBlacklistView.as_view(), name="token_blacklist"),
-    # Log out everywhere: every session of the user, at once.
     # The same, for the page: the refresh token in a cookie, never in JSON.
-    path("api/browser/login/", web.BrowserLoginView.as_view()),
-    path("api/browser/refresh/", web.BrowserRefreshView.as_view()),
-    path("api/browser/logout/", web.BrowserLogoutView.as_view()),
+    path("api/browser/login/", web.BrowserLoginView.as_view(), name="browser_login"),
+    path(
+        "api/browser/refresh/", web.BrowserRefreshView.as_view(), name="browser_refresh"
+    ),
+    path("api/browser/logout/", web.BrowserLogoutView.as_view(), name="browser_logout"),
+    # Log out everywhere: every session of the user, at once.
     path("api/logout-all/", views.logout_all_view, name="logout_all"),
     path("api/password/", change_password_view, name="change_password"),
     path("api/protected/", views.protected_view, name="protected"),

@@ -14,6 +14,7 @@
     const found = {};
     for (const name of Object.keys(window)) {
       const value = window[name];
+      if (value instanceof Storage) continue; // looked at above, by name
       if (typeof value === "string" && jwt.test(value)) found[name] = value;
       else if (value && typeof value === "object") {
         for (const [key, inner] of Object.entries(value)) {

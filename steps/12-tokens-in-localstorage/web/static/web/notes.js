@@ -98,8 +98,10 @@
   });
 
   $("logout").addEventListener("click", async () => {
-    await post("/api/token/blacklist/", { refresh: saved("refresh") });
-    showLogin("Logged out.");
+    const response = await post("/api/token/blacklist/", { refresh: saved("refresh") });
+    // 401: the session had already ended. Anything else: it may be alive.
+    if (response.ok || response.status === 401) showLogin("Logged out.");
+    else $("status").textContent = "Logging out failed: try again.";
   });
 
   // On load: tokens saved by an earlier visit log us straight back in.

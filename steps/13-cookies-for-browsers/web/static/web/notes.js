@@ -95,8 +95,10 @@
   });
 
   $("logout").addEventListener("click", async () => {
-    await post("/api/browser/logout/", {}); // ends the session, deletes the cookie
-    showLogin("Logged out.");
+    const response = await post("/api/browser/logout/", {}); // ends the session, deletes the cookie
+    // 401: the session had already ended. Anything else: it may be alive.
+    if (response.ok || response.status === 401) showLogin("Logged out.");
+    else $("status").textContent = "Logging out failed: try again.";
   });
 
   // On load: a silent refresh. A live session in the cookie logs us back in.
