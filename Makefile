@@ -53,8 +53,8 @@ check: ## your own project against step N's tests: make check STEP=N DIR=path
 notebook-%: ## run step N's notebook headless and print its outputs (no JupyterLab)
 	@$(HARNESS) notebook $*
 
-notebooks: ## JupyterLab on notebooks/ (each starts its own step's server)
-	@$(HARNESS) lab
+notebooks: ## JupyterLab on notebooks/ (each starts its own step's server; LAB_PORT=)
+	@$(HARNESS) lab $(if $(LAB_PORT),--port $(LAB_PORT))
 
 lab: notebooks
 

@@ -114,7 +114,12 @@ COMMANDS = {
         [("--write", {"action": "store_true", "help": "refresh it instead"})],
         _call("docs", "main", "write"),
     ),
-    "lab": ("lab", "JupyterLab on the notebooks", [], _call("lab", "main")),
+    "lab": (
+        "lab",
+        "JupyterLab on the notebooks",
+        [("--port", {"type": int, "help": "JupyterLab's port (default 8888)"})],
+        _call("lab", "main", "port"),
+    ),
     "notebook": (
         "dev",
         "run one step's notebook headless and print its outputs",

@@ -80,10 +80,35 @@ def connect(step: str | int, **env: str) -> Api:
     base_url = os.environ.get("BASE_URL")
     if base_url:
         print(f"Using the server at {base_url} (from BASE_URL).")
-        return Api(base_url, project)
+        api = Api(base_url, project)
+        if "ACCESS_TOKEN_SECONDS" in env:
+            _check_lifetime(api, step, int(env["ACCESS_TOKEN_SECONDS"]))
+        return api
     server = Server(project, env=env).start()
     print(f"Started {project.path.name} at {server.url} (stopped by api.close()).")
     return Api(server.url, project, server)
+
+
+def _check_lifetime(api: Api, step: str | int, seconds: int) -> None:
+    """A notebook that watches tokens expire needs a server started with the
+    same short lifetime: say so at once, not with a failed cell later."""
+    import base64
+
+    answer = api.post("/api/token/", json={"username": "user", "password": "pass"})
+    start = f"ACCESS_TOKEN_SECONDS={seconds} make step-{int(step)}"
+    if answer.status_code != 200:
+        raise RuntimeError(
+            f"BASE_URL={api.base_url} does not log in user / pass (HTTP"
+            f" {answer.status_code}): is it step {int(step):02d}'s server? ({start})"
+        )
+    part = answer.json()["access"].split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    lives = claims["exp"] - claims["iat"]
+    if not seconds - 1 <= lives <= seconds:
+        raise RuntimeError(
+            f"This notebook needs access tokens that live {seconds} s; the server"
+            f" at {api.base_url} issues {lives} s ones. Start it with: {start}"
+        )
 
 
 def show_code(path: str, symbol: str | None = None) -> None:

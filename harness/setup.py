@@ -80,7 +80,11 @@ def ensure(level: str) -> None:
     )
     _link_repository()
     _compile()
-    _stamp(level).write_text(_digest(level))
+    # Each file includes the one below it (-r): installing a level installs
+    # the levels below too, so a later command of a lower level installs
+    # nothing again.
+    for done in LEVELS[: LEVELS.index(level) + 1]:
+        _stamp(done).write_text(_digest(done))
 
 
 def _compile() -> None:

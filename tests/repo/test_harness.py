@@ -339,3 +339,19 @@ def test_a_notebook_runs_headless_and_shows_its_outputs():
     assert done.returncode == 0, done.stdout + done.stderr
     assert "In [1]:" in done.stdout and "HTTP 200 OK" in done.stdout
     assert "every cell ran" in done.stdout
+
+
+def test_a_notebook_pointed_at_the_wrong_server_says_so(monkeypatch):
+    """Notebooks 05 and 10 watch 2-second tokens expire: pointed (BASE_URL)
+    at a server with the usual 5 minutes, connect() says how to start the
+    right one, before any cell fails with a bare AssertionError."""
+    from harness.notebook import connect
+    from harness.project import Project
+    from harness.registry import load
+    from harness.server import Server
+
+    with Server(Project.at(load().step(5).path)) as server:
+        monkeypatch.setenv("BASE_URL", server.url)
+        with pytest.raises(RuntimeError, match="ACCESS_TOKEN_SECONDS=2 make step-5"):
+            connect("05", ACCESS_TOKEN_SECONDS="2")
+        connect("05")  # without the demand, any step-05 server will do
