@@ -49,7 +49,7 @@ class Collector(BaseHTTPRequestHandler):
             )
         if JWT.fullmatch(refresh):
             print(
-                "[collector] the stolen refresh token makes new ones (a day):\n"
+                "[collector] the stolen refresh token makes new ones (up to 30 days):\n"
                 f"  curl -s -X POST {page}/api/token/refresh/"
                 " -H 'Content-Type: application/json'"
                 f""" -d '{{"refresh": "{refresh}"}}'""",
