@@ -39,6 +39,7 @@ class Api(Client):
         super().__init__(base_url)
         self.project = project
         self.server = server
+        self._shell = None
 
     def manage(self, *args: str) -> str:
         """Run `python manage.py ARGS` on this server's data, as an admin on
@@ -46,7 +47,15 @@ class Api(Client):
 
         With BASE_URL, it acts on the step's own db.sqlite3: right when that
         server is this repository's `make step-N` on this machine.
+
+        `shell --no-imports -c CODE` on our own server runs in one Python kept
+        open beside it (Server.shell()): the same code on the same data, in
+        milliseconds instead of a Django start-up (about 0.7 s) per call.
         """
+        if self.server is not None and args[:3] == ("shell", "--no-imports", "-c"):
+            if self._shell is None:
+                self._shell = self.server.shell()
+            return self._shell.run(args[3])
         if self.server is not None:
             cwd, env = self.server.project.path, self.server.env
         else:
@@ -65,6 +74,9 @@ class Api(Client):
 
     def close(self) -> None:
         super().close()
+        if self._shell is not None:
+            self._shell.close()
+            self._shell = None
         if self.server is not None:
             self.server.stop()
             self.server = None

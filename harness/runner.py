@@ -34,7 +34,7 @@ from harness.setup import BYTECODE
 PYTEST = [sys.executable, "-m", "pytest", "--no-header"]
 JOB_TIMEOUT = 180  # seconds; the slowest job takes about 30
 # The repository's slow test files, so they start early (the others: 2).
-WEIGHTS = {"test_harness": 6, "test_docs": 5}
+WEIGHTS = {"test_harness": 10, "test_docs": 5}
 
 
 @dataclass

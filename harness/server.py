@@ -161,14 +161,17 @@ class Server:
 
 
 _SHELL = """
-import contextlib, io, json, sys
+import contextlib, io, json, sys, traceback
 import django
 django.setup()
 for line in sys.stdin:
-    out = io.StringIO()
+    out, error = io.StringIO(), None
     with contextlib.redirect_stdout(out):
-        exec(json.loads(line), {})
-    print(json.dumps(out.getvalue()), flush=True)
+        try:
+            exec(json.loads(line), {})
+        except Exception:
+            error = traceback.format_exc()
+    print(json.dumps([out.getvalue(), error]), flush=True)
 """
 
 
@@ -197,7 +200,10 @@ class Shell:
             answer = self.process.stdout.readline()
         if not answer:
             raise RuntimeError(f"the shell exited (status {self.process.wait()})")
-        return json.loads(answer)
+        printed, error = json.loads(answer)
+        if error:
+            raise RuntimeError(f"the code raised:\n{error}")
+        return printed
 
     def close(self) -> None:
         self.process.stdin.close()
