@@ -42,6 +42,9 @@ test-step-%: ## step N's tests only, in a process of their own
 test-final: ## final/'s tests only
 	@$(HARNESS) test-step final
 
+reset-%: ## start step N over: remove its database and generated keys
+	@$(HARNESS) reset $*
+
 diff-%: ## what changed from step N-1 to step N: the lesson
 	@$(HARNESS) diff $*
 

@@ -102,6 +102,12 @@ COMMANDS = {
         [("step", {}), ("dir", {})],
         _call("check", "main", "step", "dir"),
     ),
+    "reset": (
+        None,
+        "start a step over: remove its database and local keys",
+        [("step", {})],
+        _call("serve", "reset", "step"),
+    ),
     "diff": (
         None,
         "what changed from the previous step",

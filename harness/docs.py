@@ -149,14 +149,24 @@ def _span(steps) -> str:
     return f"steps {numbers[0]}-{numbers[-1]}"
 
 
+def anchor(heading: str) -> str:
+    """GitHub's link target for a heading: lower case, punctuation dropped,
+    spaces made hyphens ("12. WRONG WAY: x" -> "12-wrong-way-x")."""
+    return re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+
+
 def parts(args: list[str], registry: Registry | None = None) -> str:
-    """The Parts of the course, with their steps (or "planned")."""
+    """The Parts of the course, with their steps (or "planned") and a link
+    to each chapter: the table of contents."""
     registry = registry or load()
     lines = []
     for part in registry.parts:
         steps = registry.steps_of(part)
         where = _span(steps) if steps else "planned"
         lines.append(f"- **{part.label}: {part.title}**, {where}")
+        for step in steps:
+            title = f"{step.number}. {step.heading}"
+            lines.append(f"  - [{title}](#{anchor(title)})")
     return "\n".join(lines) + "\n"
 
 

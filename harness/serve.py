@@ -70,6 +70,22 @@ def tips(step: Step, base: str) -> list[str]:
     return lines
 
 
+def reset(number: str) -> int:
+    """`make reset-N`: step N as new. Its db.sqlite3 goes (the next
+    `make step-N` makes it again, with the demo users), and so do the keys
+    generated into .secrets.json (new ones next time: tokens issued before
+    stop working)."""
+    step = load().step(number)
+    gone = []
+    for name in ("db.sqlite3", ".secrets.json"):
+        path = step.path / name
+        if path.exists():
+            path.unlink()
+            gone.append(f"{step.relpath}/{name}")
+    print(f"Removed {', '.join(gone)}." if gone else f"{step.relpath} is already new.")
+    return 0
+
+
 def main(number: str, host: str, port: str) -> int:
     step = load().step(number)
     project = Project.at(step.path)

@@ -1,5 +1,7 @@
 """TUTORIAL.md and README.md show exactly what the files hold and the runs print."""
 
+import re
+
 import pytest
 
 from harness import docs
@@ -98,3 +100,39 @@ def test_a_changed_page_makes_its_screenshot_stale(tmp_path):
     region = "<!-- screenshot: 12 -->\n" + docs.screenshot(["12"]) + "<!-- end -->\n"
     assert docs.render(region) == region
     assert " ".join(changed) not in region
+
+
+def test_every_link_within_a_document_lands_on_a_heading():
+    """The table of contents and every `(#anchor)` link, in TUTORIAL.md and
+    README.md, point at a heading that exists (GitHub's ids)."""
+    for name in ("TUTORIAL.md", "README.md"):
+        prose, headings = _headings(ROOT / name)
+        links = set(re.findall(r"\]\(#([^)]+)\)", prose))
+        assert links or name != "TUTORIAL.md"
+        assert not links - headings, f"{name}: {sorted(links - headings)}"
+
+
+def test_links_into_the_tutorial_land_on_a_heading():
+    """The step READMEs, final/'s and the README link to chapters by
+    `TUTORIAL.md#anchor`: each anchor is a heading of TUTORIAL.md."""
+    _, headings = _headings(ROOT / "TUTORIAL.md")
+    readmes = [
+        ROOT / "README.md",
+        *ROOT.glob("steps/*/README.md"),
+        ROOT / "final/README.md",
+    ]
+    broken = [
+        f"{path.relative_to(ROOT)}: #{target}"
+        for path in readmes
+        for target in re.findall(r"TUTORIAL\.md#([\w-]+)", path.read_text())
+        if target not in headings
+    ]
+    assert not broken
+
+
+def _headings(path):
+    """A document's text without its code blocks, and its headings' ids."""
+    prose = re.sub(r"```.*?```", "", path.read_text(), flags=re.S)
+    lines = prose.splitlines()
+    ids = {docs.anchor(x.lstrip("#").strip()) for x in lines if re.match("#+ ", x)}
+    return prose, ids

@@ -355,3 +355,23 @@ def test_a_notebook_pointed_at_the_wrong_server_says_so(monkeypatch):
         with pytest.raises(RuntimeError, match="ACCESS_TOKEN_SECONDS=2 make step-5"):
             connect("05", ACCESS_TOKEN_SECONDS="2")
         connect("05")  # without the demand, any step-05 server will do
+
+
+def test_reset_starts_a_step_over():
+    """`make reset-N` removes the step's database and generated keys, and
+    says what it removed (here only files this test made: a learner's own
+    database is never touched by the tests)."""
+    from harness.registry import load
+    from harness.serve import reset
+
+    folder = load().step(1).path
+    made = [folder / "db.sqlite3", folder / ".secrets.json"]
+    if any(path.exists() for path in made):
+        pytest.skip("step 01 holds a learner's files: left alone")
+    for path in made:
+        path.write_text("")
+    done = harness("reset", "1")
+    assert done.returncode == 0, done.stderr
+    assert not any(path.exists() for path in made)
+    assert "Removed steps/01-bare-django/db.sqlite3" in done.stdout
+    assert reset("1") == 0  # again: nothing left to remove, and no error
