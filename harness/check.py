@@ -131,8 +131,12 @@ def main(number: str, directory: str) -> int:
             capture_output=True,
             text=True,
         )
-        if not report.exists():
+        if not report.exists() or done.returncode not in (0, 1):
+            # 0: all passed, 1: some failed. Anything else (a test module
+            # that cannot be collected, say) means not every test ran, and
+            # a feature with no results must never pass for one that works.
             print(done.stdout + done.stderr)
+            print(f"The tests could not all run (pytest exit {done.returncode}).")
             return 1
         results = json.loads(report.read_text())
 

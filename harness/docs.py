@@ -22,6 +22,7 @@ and runs produce now; `python3 -m harness docs --write` refreshes them.
 from __future__ import annotations
 
 import ast
+import contextlib
 import difflib
 import os
 import re
@@ -33,7 +34,7 @@ from pathlib import Path
 from harness.diff import unified
 from harness.project import Project
 from harness.registry import ROOT, Registry, load
-from harness.server import Server
+from harness.server import RESOURCE_SERVICE, ResourceServer, Server
 from harness.setup import BYTECODE
 
 DOCUMENTS = ("TUTORIAL.md", "README.md")
@@ -54,6 +55,10 @@ LANGUAGES = {
 JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
 COOKIE_DATE = re.compile(r"expires=\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT")
 SHOWN_PORT = 8000
+# {"alg":"RS256","kid": in base64url: the same in every token of step 14 on.
+KEY_ID_HEADER = "eyJhbGciOiJSUzI1NiIsImtpZCI6"
+# A key's id and public number differ on every machine (each makes its key).
+KEY_MEMBER = re.compile(r'("(?:kid|n)": ?")[\w-]+(")')
 
 
 class DocError(Exception):
@@ -218,12 +223,24 @@ def _commands(body: str) -> list[str]:
     return commands
 
 
-def normalise(output: str, port: int) -> str:
-    """Make a real run's output stable: tokens and cookie dates shortened, our
-    port shown as 8000, and the Date and Server headers (which change every
-    run) left out."""
-    output = output.replace(f"127.0.0.1:{port}", f"127.0.0.1:{SHOWN_PORT}")
-    output = JWT.sub(lambda m: m.group(0)[:48] + "…", output)
+def _shorten(token: str) -> str:
+    """A token's first 48 characters: all header, the same at every run. A
+    header with a key id (step 14 on) holds this machine's key's thumbprint:
+    then only what comes before it."""
+    return token[: 28 if token.startswith(KEY_ID_HEADER) else 48] + "…"
+
+
+def normalise(output: str, ports: int | dict[int, int]) -> str:
+    """Make a real run's output stable: tokens, key ids, key numbers and
+    cookie dates shortened, our ports shown as 8000 (and 8001: the second
+    service's), and the Date and Server headers (which change every run)
+    left out. `ports` is {shown: real}, or the one real port shown as 8000."""
+    if isinstance(ports, int):
+        ports = {SHOWN_PORT: ports}
+    for shown, real in ports.items():
+        output = re.sub(rf"127\.0\.0\.1:{real}(?!\d)", f"127.0.0.1:{shown}", output)
+    output = JWT.sub(lambda m: _shorten(m.group(0)), output)
+    output = KEY_MEMBER.sub(r"\1…\2", output)
     output = COOKIE_DATE.sub("expires=…", output)
     lines = [
         line
@@ -242,11 +259,18 @@ def _shell_env() -> dict:
     return {**env, **BYTECODE, "PATH": os.pathsep.join(filter(None, path))}
 
 
-def run_block(server: Server, body: str) -> str:
+def run_block(server: Server, body: str, resource: Server | None = None) -> str:
+    """Run a console block's commands against `server` (shown as port 8000)
+    and, from step 14, its resource service (shown as 8001)."""
+    ports = {SHOWN_PORT: server.port}
+    if resource is not None:
+        ports[SHOWN_PORT + 1] = resource.port
     commands = _commands(body)
     script = ["set -e"]
     for i, command in enumerate(commands):
-        real = command.replace(f"127.0.0.1:{SHOWN_PORT}", f"127.0.0.1:{server.port}")
+        real = command
+        for shown, port in ports.items():
+            real = re.sub(rf"127\.0\.0\.1:{shown}(?!\d)", f"127.0.0.1:{port}", real)
         script.append(f"printf '\\n@@{i}@@\\n'")
         script.append(real)
     done = subprocess.run(
@@ -262,7 +286,7 @@ def run_block(server: Server, body: str) -> str:
     out = []
     for command, output in zip(commands, parts, strict=True):
         out.append(f"$ {command}")
-        shown = normalise(output, server.port)
+        shown = normalise(output, ports)
         if shown:
             out.append(shown)
     return _fence("\n".join(out), "console")
@@ -276,8 +300,12 @@ def _run_all(jobs: list[tuple[str, str]]) -> dict[int, str]:
 
     def one_step(step: str) -> dict[int, str]:
         project = Project.at(load().step(step).path)
-        with Server(project) as server:
-            return {i: run_block(server, jobs[i][1]) for i in by_step[step]}
+        with contextlib.ExitStack() as stack:
+            server = stack.enter_context(Server(project))
+            resource = None
+            if (project.path / RESOURCE_SERVICE).is_dir():
+                resource = stack.enter_context(ResourceServer(project.path, server.url))
+            return {i: run_block(server, jobs[i][1], resource) for i in by_step[step]}
 
     results: dict[int, str] = {}
     with ThreadPoolExecutor(max_workers=2) as pool:

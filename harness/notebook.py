@@ -20,7 +20,7 @@ import requests
 from harness.net import Client
 from harness.project import Project
 from harness.registry import ROOT, load
-from harness.server import Server
+from harness.server import RESOURCE_SERVICE, ResourceServer, Server
 
 # The headers worth looking at in a lesson about authentication.
 INTERESTING_HEADERS = (
@@ -72,6 +72,20 @@ class Api(Client):
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr}")
         return done.stdout
 
+    def restart(self, **env: str) -> None:
+        """Start our server again with these variables instead of the ones it
+        had (same port, same data): a deployment of new settings."""
+        if self.server is None:
+            settings = " ".join(f"{name}=..." for name in env)
+            raise RuntimeError(
+                f"the server at {self.base_url} (BASE_URL) is not ours to restart:"
+                f" stop it and start it again with {settings}"
+            )
+        if self._shell is not None:
+            self._shell.close()
+            self._shell = None
+        self.server.restart(env)
+
     def close(self) -> None:
         super().close()
         if self._shell is not None:
@@ -98,6 +112,23 @@ def connect(step: str | int, **env: str) -> Api:
         return api
     server = Server(project, env=env).start()
     print(f"Started {project.path.name} at {server.url} (stopped by api.close()).")
+    return Api(server.url, project, server)
+
+
+def connect_resource(auth: Api, **env: str) -> Api:
+    """Step 14 on: a client of the resource service, checking the tokens of
+    `auth`'s server: RESOURCE_URL's if set, else one we start. Keyword
+    arguments become its environment variables (JWKS_CACHE_SECONDS=...)."""
+    project = Project.at(auth.project.path / RESOURCE_SERVICE)
+    url = os.environ.get("RESOURCE_URL")
+    if url:
+        print(f"Using the resource service at {url} (from RESOURCE_URL).")
+        return Api(url, project)
+    server = ResourceServer(auth.project.path, auth.base_url, env).start()
+    print(
+        f"Started the resource service at {server.url}, checking the tokens of"
+        f" {auth.base_url} (stopped by close())."
+    )
     return Api(server.url, project, server)
 
 
@@ -149,4 +180,4 @@ def show(response: requests.Response) -> None:
         print(response.text[:500])
 
 
-__all__ = ["Api", "connect", "show", "show_code"]
+__all__ = ["Api", "connect", "connect_resource", "show", "show_code"]

@@ -20,7 +20,7 @@ from harness.project import (
     run_prepare,
 )
 from harness.registry import ROOT, Step, load
-from harness.server import Collector
+from harness.server import RESOURCE_SERVICE, Collector, die_with_parent
 
 COLLECTOR = "collector.py"  # steps 12 and 13: the attacker's server
 
@@ -67,7 +67,55 @@ def tips(step: Step, base: str) -> list[str]:
             f"curl -s {base}/api/protected/ "
             '-H "Authorization: Bearer <the access token>"'
         )
+    if "asymmetric-keys" in step.features:
+        lines.append(f"curl -s {base}/.well-known/jwks.json")
     return lines
+
+
+def start_resource_service(project: Project, host: str, port: int) -> str:
+    """Step 14 on: the resource service, on the first free port after the
+    auth service's, as a child that dies with us; its URL. It starts while
+    the auth service does: _ANNOUNCE says when both answer."""
+    folder = project.path / RESOURCE_SERVICE
+    resource_port = next(
+        p for p in range(port + 1, port + 100) if port_is_free(host, p)
+    )
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE=Project.at(folder).settings_module,
+        AUTH_SERVICE_URL=f"http://127.0.0.1:{port}",
+        DJANGO_ENV=os.environ.get("DJANGO_ENV", "development"),
+    )
+    if host not in LOOPBACK:
+        env["DJANGO_ALLOWED_HOSTS"] = "*"  # serving a room, as the auth service
+    command = [sys.executable, "manage.py", "runserver", f"{host}:{resource_port}"]
+    subprocess.Popen(
+        # No autoreload: its reloader's child would outlive us (edited its
+        # code? Ctrl-C, and start again), and no start-up chatter: only its
+        # request log (stderr) comes to this terminal.
+        [*command, "--noreload", "--skip-checks"],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        preexec_fn=die_with_parent if os.name == "posix" else None,
+    )
+    return f"http://{host}:{resource_port}"
+
+
+# `make step-14`'s readiness check: waits until both services answer (the
+# auth service is what this process becomes), says so, and ends.
+_ANNOUNCE = """
+import sys
+from harness.net import wait_for_http
+from harness.server import die_with_parent
+die_with_parent()
+try:
+    wait_for_http(sys.argv[1] + "/api/hello/", 30)
+    wait_for_http(sys.argv[2] + "/api/whoami/", 30)
+except TimeoutError as error:
+    sys.exit(f"Not ready: {error}")
+print(f"Both services answer: {sys.argv[1]} and {sys.argv[2]}", flush=True)
+"""
 
 
 def reset(number: str) -> int:
@@ -152,6 +200,17 @@ def main(number: str, host: str, port: str) -> int:
         env["ANALYTICS_URL"] = Collector(project.path, terminal=True).url
         print(f"  collector:  {env['ANALYTICS_URL']}  (the attacker's: what it")
         print("              receives is printed below, with what to type next)")
+    resource = None
+    if (project.path / RESOURCE_SERVICE / "manage.py").exists():
+        resource = start_resource_service(project, host, int(port))
+        print(f"  resource:   {resource}/api/whoami/  (the second service: it checks")
+        print(f"              tokens with the keys at {base}/.well-known/jwks.json)")
+        bearer = '-H "Authorization: Bearer <the access token>"'
+        print(f"    curl -s {resource}/api/whoami/ {bearer}")
+        subprocess.Popen(
+            [sys.executable, "-c", _ANNOUNCE, base, resource],
+            env=env,
+        )
     print(f"\nServing {base}  (Ctrl-C to stop)\n", flush=True)
 
     command = [sys.executable, "manage.py", "runserver", f"{host}:{port}"]

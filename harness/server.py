@@ -77,6 +77,8 @@ def die_with_parent() -> None:  # pragma: no cover - runs in the child
 class Server:
     """A project's `runserver`, in the background, on a free port."""
 
+    ready_path = READY_PATH
+
     def __init__(self, project: Project, env: dict | None = None):
         self.project = project
         self.extra_env = env or {}
@@ -86,10 +88,16 @@ class Server:
         self.log_path = Path(self._tmp.name) / "server.log"
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 30.0) -> Server:
+    def environment(self) -> dict:
+        """The server's environment: the project's settings through
+        harness.settings, on a copy of the template database."""
         database = Path(self._tmp.name) / "db.sqlite3"
-        shutil.copyfile(template_database(self.project, self.extra_env), database)
-        env = self.project.env(database=database, hasher="quick")
+        if not database.exists():  # a restart keeps its data
+            shutil.copyfile(template_database(self.project, self.extra_env), database)
+        return self.project.env(database=database, hasher="quick")
+
+    def start(self, timeout: float = 30.0) -> Server:
+        env = self.environment()
         env.update(self.extra_env)
         self.env = env  # what `manage.py` needs to act on this server's data
         with open(self.log_path, "wb") as log:
@@ -117,7 +125,7 @@ class Server:
     def _wait_until_ready(self, timeout: float) -> None:
         try:
             wait_for_http(
-                self.url + READY_PATH,
+                self.url + self.ready_path,
                 timeout,
                 alive=lambda: self.process.poll() is None,
             )
@@ -135,8 +143,7 @@ class Server:
         except FileNotFoundError:
             return ""
 
-    def stop(self) -> None:
-        """Stop the process this object started (by its id), then clean up."""
+    def _end_process(self) -> None:
         process, self.process = self.process, None
         if process is not None and process.poll() is None:
             process.terminate()
@@ -145,6 +152,17 @@ class Server:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+    def restart(self, env: dict, timeout: float = 30.0) -> Server:
+        """Start again with `env` in place of the extra environment it had, on
+        the same port and the same data: a deployment of new settings."""
+        self._end_process()
+        self.extra_env = env
+        return self.start(timeout)
+
+    def stop(self) -> None:
+        """Stop the process this object started (by its id), then clean up."""
+        self._end_process()
         atexit.unregister(self.stop)
         if self._tmp is not None:
             self._tmp.cleanup()
@@ -158,6 +176,30 @@ class Server:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+RESOURCE_SERVICE = "resource_service"  # step 14 on: the second service's folder
+
+
+class ResourceServer(Server):
+    """Step 14 on: the resource service (the project in resource_service/,
+    beside the auth service's), checking the tokens of the auth service at
+    `auth_url`. It runs with its own settings: it has no database to swap."""
+
+    ready_path = "/api/whoami/"  # 401 without a token: it is up
+
+    def __init__(self, folder: str | os.PathLike, auth_url: str, env=None):
+        project = Project.at(Path(folder) / RESOURCE_SERVICE)
+        super().__init__(project, {"AUTH_SERVICE_URL": auth_url, **(env or {})})
+
+    def environment(self) -> dict:
+        return {
+            **self.project.env(),
+            "DJANGO_SETTINGS_MODULE": self.project.settings_module,
+        }
+
+    def shell(self) -> Shell:
+        raise TypeError("the resource service has no database to act on")
 
 
 _SHELL = """

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from rest_framework_simplejwt import state  # its token_backend: config/apps.py sets it
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import (
     AuthenticationFailed,
@@ -18,7 +19,6 @@ from rest_framework_simplejwt.serializers import (
     TokenVerifySerializer,
 )
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
@@ -171,7 +171,7 @@ def replayed_session(raw_token):
 def genuine_refresh_payload(raw_token):
     """The claims of a genuine, unexpired refresh token, used up or not."""
     try:
-        payload = token_backend.decode(raw_token, verify=True)
+        payload = state.token_backend.decode(raw_token, verify=True)
     except TokenBackendError:
         return None
     return payload if payload.get("token_type") == "refresh" else None
@@ -203,7 +203,7 @@ class SessionAwareVerifySerializer(TokenVerifySerializer):
 
     def validate(self, attrs):
         data = super().validate(attrs)  # signature, expiry, blacklist
-        if not session_is_live(token_backend.decode(attrs["token"])):
+        if not session_is_live(state.token_backend.decode(attrs["token"])):
             raise TokenError(_("Token's session has ended."))
         return data
 
@@ -218,7 +218,7 @@ class AccountAwareVerifySerializer(SessionAwareVerifySerializer):
 
     def validate(self, attrs):
         data = super().validate(attrs)  # signature, expiry, blacklist, session
-        payload = token_backend.decode(attrs["token"], verify=True)
+        payload = state.token_backend.decode(attrs["token"], verify=True)
         user_id = payload.get(api_settings.USER_ID_CLAIM)
         user = User.objects.filter(**{api_settings.USER_ID_FIELD: user_id}).first()
         if user is None or not user.is_active or password_changed_since(payload):

@@ -1,9 +1,12 @@
 from django.contrib.auth.password_validation import validate_password
+from django.http import JsonResponse
+from django.views.decorators.http import require_GET
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from accounts.keys import published_keys
 from accounts.models import LoginSession
 
 
@@ -48,3 +51,10 @@ def logout_all_view(request):
     """
     LoginSession.end("logout-all", user_id=request.user.pk)
     return Response(status=204)
+
+
+@require_GET
+def jwks_view(request):
+    """GET /.well-known/jwks.json: the public keys that check our tokens, by
+    key id. Anyone may read them: they check a signature, they cannot make one."""
+    return JsonResponse({"keys": published_keys()})

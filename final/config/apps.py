@@ -30,3 +30,13 @@ class ProjectConfig(AppConfig):
                 "INSTALLED_APPS; without it, rotated and logged-out refresh "
                 "tokens keep working."
             )
+        # Tokens name their key (a `kid` header) and are checked with the key
+        # they name, among ours (accounts/keys.py). simplejwt has no setting
+        # for this: every token class asks rest_framework_simplejwt.state for
+        # its backend, at each use, so we put ours there, before any token.
+        from rest_framework_simplejwt import state
+
+        from accounts.keys import KeyIdBackend, published_keys
+
+        published_keys()  # a bad JWT_EXTRA_PUBLIC_KEYS stops start-up, here
+        state.token_backend = KeyIdBackend()

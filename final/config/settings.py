@@ -12,10 +12,14 @@ https://docs.djangoproject.com/en/5.2/ref/settings/
 
 import json
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.exceptions import ImproperlyConfigured
 
 # Build paths inside the project like this: BASE_DIR / 'subdir'.
@@ -37,12 +41,12 @@ if DJANGO_ENV not in ENVIRONMENTS:
 PRODUCTION = DJANGO_ENV == "production"
 
 # Secrets come from the environment, never from this file. Production refuses
-# to start unless each is set and at least 32 bytes long. In local development
-# a missing one is generated once and kept in .secrets.json, which git ignores.
+# to start unless each is set and strong. In local development a missing one
+# is generated once and kept in .secrets.json, which git ignores.
 LOCAL_SECRETS = BASE_DIR / ".secrets.json"
 
 
-def secret(name, unlike=None):
+def secret(name):
     value = os.environ.get(name)
     if value is None and not PRODUCTION:
         value = local_secret(name)
@@ -52,19 +56,60 @@ def secret(name, unlike=None):
             f"{name} must be set to a random value of at least 32 bytes. Make one "
             "with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
         )
-    if value == unlike:
-        raise ImproperlyConfigured(
-            f"{name} must differ from DJANGO_SECRET_KEY: with one value for both, "
-            "a leak of either gives away the other."
-        )
     return value
 
 
-def local_secret(name):
+def private_key():
+    """The RSA private key that signs tokens, as PEM text: JWT_PRIVATE_KEY, or
+    the file that JWT_PRIVATE_KEY_FILE names (a mounted secret, say)."""
+    pem = os.environ.get("JWT_PRIVATE_KEY")
+    if pem is None and os.environ.get("JWT_PRIVATE_KEY_FILE"):
+        try:
+            pem = Path(os.environ["JWT_PRIVATE_KEY_FILE"]).read_text()
+        except OSError as error:
+            raise ImproperlyConfigured(f"JWT_PRIVATE_KEY_FILE: {error}") from None
+    if pem is None and not PRODUCTION:
+        pem = local_secret("JWT_PRIVATE_KEY", make=new_private_key)
+    try:
+        key = serialization.load_pem_private_key((pem or "").encode(), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        key = None  # missing, not PEM, or locked with a passphrase
+    if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < 2048:
+        raise ImproperlyConfigured(
+            "JWT_PRIVATE_KEY (or the file JWT_PRIVATE_KEY_FILE names) must hold an "
+            "RSA private key of at least 2048 bits, in PEM, with no passphrase. "
+            "Make one with: openssl genpkey -algorithm RSA -out private.pem"
+        )
+    return pem
+
+
+def new_private_key():
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+def public_half(pem):
+    """The public key of a private key, as PEM text: safe to give anyone."""
+    key = serialization.load_pem_private_key(pem.encode(), password=None)
+    return (
+        key.public_key()
+        .public_bytes(
+            serialization.Encoding.PEM,
+            serialization.PublicFormat.SubjectPublicKeyInfo,
+        )
+        .decode()
+    )
+
+
+def local_secret(name, make=lambda: secrets.token_urlsafe(48)):
     """Local development only: a random key, made on first use, never committed."""
     saved = json.loads(LOCAL_SECRETS.read_text()) if LOCAL_SECRETS.exists() else {}
     if name not in saved:
-        saved[name] = secrets.token_urlsafe(48)
+        saved[name] = make()
         partial = LOCAL_SECRETS.with_suffix(f".{os.getpid()}.tmp")
         partial.touch(mode=0o600)  # readable by its owner only, from the start
         partial.write_text(json.dumps(saved, indent=2) + "\n")
@@ -73,6 +118,25 @@ def local_secret(name):
 
 
 SECRET_KEY = secret("DJANGO_SECRET_KEY")
+JWT_PRIVATE_KEY = private_key()
+
+
+def extra_public_keys():
+    """Public keys to publish and accept beside our own while keys change
+    over (TUTORIAL.md, chapter 14): the next key, published before it signs;
+    the last one, until every token it signed has expired. PEM blocks, one
+    after another; anything else in the variable stops start-up."""
+    text = os.environ.get("JWT_EXTRA_PUBLIC_KEYS", "")
+    block = r"-----BEGIN [A-Z ]*PUBLIC KEY-----.+?-----END [A-Z ]*PUBLIC KEY-----"
+    if re.sub(block, "", text, flags=re.S).strip():
+        raise ImproperlyConfigured(
+            "JWT_EXTRA_PUBLIC_KEYS must hold PEM public keys only "
+            "(-----BEGIN PUBLIC KEY----- ...), one after another"
+        )
+    return re.findall(block, text, flags=re.S)
+
+
+JWT_EXTRA_PUBLIC_KEYS = extra_public_keys()
 
 DEBUG = not PRODUCTION
 
@@ -127,9 +191,15 @@ SIMPLE_JWT = {
     "REFRESH_TOKEN_LIFETIME": timedelta(
         seconds=int(os.environ.get("REFRESH_TOKEN_SECONDS", 24 * 60 * 60))
     ),
-    # A key of its own, not SECRET_KEY: a leak of one does not give away the
-    # other, and rotating it logs everybody out without touching sessions.
-    "SIGNING_KEY": secret("JWT_SIGNING_KEY", unlike=SECRET_KEY),
+    # RS256: a private key that only this service holds signs each token; its
+    # public half checks the signature, and anyone may have that: another
+    # service checks our tokens but cannot make one (accounts/keys.py).
+    "ALGORITHM": "RS256",
+    "SIGNING_KEY": JWT_PRIVATE_KEY,
+    "VERIFYING_KEY": public_half(JWT_PRIVATE_KEY),
+    # Who made the token and for whom: every verifier insists on both.
+    "ISSUER": os.environ.get("JWT_ISSUER", "notes-auth"),
+    "AUDIENCE": os.environ.get("JWT_AUDIENCE", "notes-api"),
     # Login (POST /api/token/) adds username, is_staff, sid and auth_time.
     "TOKEN_OBTAIN_SERIALIZER": "accounts.tokens.TokenObtainPairWithClaimsSerializer",
     # Every refresh returns a new refresh token and blacklists the old one.

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.views import jwks_view
 from config import views
 from notes.views import NoteList
 from web.views import page
@@ -10,6 +11,8 @@ from web.views import page
 urlpatterns = [
     path("", page, name="page"),  # the notes page, for a browser
     path("admin/", admin.site.urls),
+    # Our public keys, for any service that checks our tokens (accounts/keys.py).
+    path(".well-known/jwks.json", jwks_view, name="jwks"),
     path("api/hello/", views.hello, name="hello"),
     path("api/notes/", NoteList.as_view(), name="note-list"),
     # Tokens, logging out, and the password: accounts/urls.py.

@@ -17,12 +17,12 @@ from rest_framework import parsers, status
 from rest_framework.exceptions import AuthenticationFailed, ParseError, PermissionDenied
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework_simplejwt import state  # its token_backend: config/apps.py sets it
 from rest_framework_simplejwt.exceptions import (
     InvalidToken,
     TokenBackendError,
     TokenError,
 )
-from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.views import (
     TokenBlacklistView,
     TokenObtainPairView,
@@ -75,7 +75,7 @@ class JSONParser(parsers.JSONParser):
 
 def set_refresh_cookie(response, token, max_age=None):
     if max_age is None:
-        expires = token_backend.decode(token, verify=False)["exp"]
+        expires = state.token_backend.decode(token, verify=False)["exp"]
         max_age = max(expires - int(time.time()), 0)  # dies with the token
     response.set_cookie(
         COOKIE,
@@ -144,7 +144,7 @@ class BrowserLoginView(CookieFlow, TokenObtainPairView):
         old = request.COOKIES.get(COOKIE)
         if response.status_code == 200 and old:
             try:
-                sid = token_backend.decode(old).get("sid")  # genuine tokens only
+                sid = state.token_backend.decode(old).get("sid")  # genuine tokens only
                 LoginSession.end("replaced", pk=sid)
             except (TokenBackendError, ValidationError):
                 pass  # expired, forged or no session: nothing to end

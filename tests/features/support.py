@@ -23,11 +23,30 @@ from harness.pytest_plugin import target
 
 # The demo accounts, as {username: password}: the ones every server has.
 DEMO = dict(DEMO_USERS)
-# Two strong, different keys, made afresh for each test run.
+
+
+def private_pem(bits: int = 2048) -> str:
+    """A new RSA private key, as PEM text (an attacker's, or a test's)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+# Strong, different keys, made afresh for each test run: what production
+# needs (from step 14, a private key instead of JWT_SIGNING_KEY).
 STRONG = {
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
     "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
 }
+if "asymmetric-keys" in target().features:
+    STRONG["JWT_PRIVATE_KEY"] = private_pem()
+
 # The race tests (marked `race`) run against the project's real server: a
 # threaded runserver on a SQLite file, each request in a thread of its own.
 # `make test-race` runs them (`make test` does not: they take about 40 s per
@@ -146,12 +165,17 @@ def forge(key: str, user_id, algorithm="HS256") -> str:
 
 
 def resign(token: str, **changes) -> str:
-    """The token with some claims changed, signed with the project's own key:
-    what only someone holding the key could make."""
+    """The token with some claims changed, signed with the project's own key
+    (and header): what only someone holding the key could make."""
     from django.conf import settings
 
     key = settings.SIMPLE_JWT["SIGNING_KEY"]
-    return jwt.encode({**claims(token), **changes}, key, algorithm="HS256")
+    algorithm = settings.SIMPLE_JWT.get("ALGORITHM", "HS256")
+    header = jwt.get_unverified_header(token)
+    extra = {k: v for k, v in header.items() if k not in ("alg", "typ")}
+    return jwt.encode(
+        {**claims(token), **changes}, key, algorithm=algorithm, headers=extra
+    )
 
 
 BOGUS_SIDS = ["x", "", [1], 1.5, {"a": 1}]

@@ -82,3 +82,54 @@ def test_manage_py_chooses_development(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True"]
     assert (copy / ".secrets.json").exists()
+
+
+RESOURCE = PROJECT / "resource_service"
+SHOW_DEBUG = "from django.conf import settings; print(settings.DEBUG)"
+
+
+def resource_debug(*command, **env) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *command],
+        cwd=RESOURCE,
+        env={k: v for k, v in {**outside_env(), **env}.items() if v is not None},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+WHERE = {"AUTH_SERVICE_URL": "http://127.0.0.1:9"}
+
+
+@pytest.mark.parametrize(
+    "how, env, debug",
+    [
+        ("wsgi, nothing set", {}, "AUTH_SERVICE_URL"),
+        ("wsgi, the auth service's URL set", WHERE, "False"),
+        ("manage.py, nothing set", {}, "True"),
+        (
+            "wsgi, DJANGO_ENV=Production",
+            {**WHERE, "DJANGO_ENV": "Production"},
+            "DJANGO_ENV",
+        ),
+    ],
+)
+@feature("fails-closed", "resource-service")
+def test_the_resource_service_fails_closed_too(how, env, debug):
+    """The resource service: production under WSGI with nothing set (so it
+    insists on being told whose tokens to check), development from its
+    manage.py, and an unknown DJANGO_ENV refused."""
+    if how.startswith("wsgi"):
+        code = f"import service.wsgi; {SHOW_DEBUG}"
+        done = resource_debug(
+            "-c", code, DJANGO_SETTINGS_MODULE="service.settings", **env
+        )
+    else:
+        done = resource_debug("manage.py", "shell", "--no-imports", "-c", SHOW_DEBUG)
+    if debug in ("True", "False"):
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.split() == [debug]
+    else:  # refused, naming the variable
+        assert done.returncode != 0
+        assert debug in done.stderr.strip().splitlines()[-1], done.stderr

@@ -52,6 +52,22 @@ def test_tokens_and_ports_are_normalised():
     assert out == "http://127.0.0.1:8000/ " + token[:48] + "…"
 
 
+def test_key_ids_and_second_ports_are_normalised():
+    """Step 14 on: each machine makes its own key, so its id (in a token's
+    header and in JSON) and its public number are cut; the resource service
+    is shown on 8001, and a port that merely starts like ours is left alone."""
+    token = "eyJhbGciOiJSUzI1NiIsImtpZCI6InZsYW01V0Qx." + "a" * 80 + "." + "b" * 43
+    out = docs.normalise(
+        f'{token} {{"kid": "vlam5WD1", "n": "y77dEX"}} {{"kid":"x-y_z"}}'
+        " 127.0.0.1:5123/ 127.0.0.1:51234/ 127.0.0.1:4242/",
+        {8000: 5123, 8001: 4242},
+    )
+    assert out == (
+        f'{token[:28]}… {{"kid": "…", "n": "…"}} {{"kid":"…"}}'
+        " 127.0.0.1:8000/ 127.0.0.1:51234/ 127.0.0.1:8001/"
+    )
+
+
 def test_a_new_step_needs_only_its_registry_entry(tmp_path):
     """Adding a step: its folder, one entry listing only its changes, a
     notebook, a chapter, tests. Nothing else changes by hand: its features,

@@ -206,10 +206,19 @@ def test_production_mode_has_no_demo_users():
     """DJANGO_ENV=production: no user/pass account waiting to be guessed."""
     import secrets
 
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     env = {
         "DJANGO_ENV": "production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
-        "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
+        # final/ signs with RS256 (step 14): a private key, in PEM.
+        "JWT_PRIVATE_KEY": private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode(),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
     }
     with Server(Project.at(REGISTRY.final.path), env=env) as server:

@@ -14,14 +14,16 @@ from harness.registry import ROOT, RegistryError, load
 
 REGISTRY = load()
 STEPS = REGISTRY.steps
-FEATURE_MARK = re.compile(r"""feature\(["']([\w-]+)["']\)""")
+# feature("a") or feature("a", "b"): a test of every feature it names.
+FEATURE_MARK = re.compile(r"""feature\(((?:\s*["'][\w-]+["']\s*,?)+)\)""")
 
 
 def features_in_tests() -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for path in sorted((ROOT / "tests" / "features").glob("test_*.py")):
-        for name in FEATURE_MARK.findall(path.read_text()):
-            found.setdefault(name, []).append(path.name)
+        for names in FEATURE_MARK.findall(path.read_text()):
+            for name in re.findall(r"[\w-]+", names):
+                found.setdefault(name, []).append(path.name)
     return found
 
 
@@ -244,3 +246,31 @@ def test_final_requirements_pin_what_the_steps_pin():
     assert pins(ROOT / "final" / "requirements.txt") == pins(
         ROOT / "requirements" / "base.txt"
     )
+
+
+# A PEM private key: its armour, then base64 (at least a line's worth).
+PEM_PRIVATE_KEY = re.compile(
+    rb"-----BEGIN [A-Z ]*PRIVATE KEY-----\s+[A-Za-z0-9+/=\s]{64,}-----END"
+)
+
+
+def test_no_private_key_is_tracked_by_git():
+    """Step 14 on signs with a private key: it is made locally (into the
+    ignored .secrets.json) or read from the environment, never committed.
+    No tracked file holds a PEM private key, and key files are ignored."""
+    import subprocess
+
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.split(b"\0")
+    holding = [
+        name.decode()
+        for name in tracked
+        if name
+        and (ROOT / name.decode()).is_file()
+        and PEM_PRIVATE_KEY.search((ROOT / name.decode()).read_bytes())
+    ]
+    assert not holding, f"private keys in git: {holding}"
+    for name in ("private.pem", "steps/14-asymmetric-keys/private.pem"):
+        ignored = subprocess.run(["git", "check-ignore", "-q", name], cwd=ROOT)
+        assert ignored.returncode == 0, f"git would track {name}"

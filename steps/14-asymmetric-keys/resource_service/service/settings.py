@@ -1,0 +1,79 @@
+"""Settings of the resource service: a second Django project, beside the auth
+service, that trusts the auth service's tokens and holds no secret of its own.
+
+It has no database, so no user table: who you are comes from the token,
+checked with the auth service's public keys, which it reads from the key set
+the auth service publishes (JWKS). It can check a token; it cannot make one.
+"""
+
+import os
+import secrets
+
+from django.core.exceptions import ImproperlyConfigured
+
+PRODUCTION = os.environ.get("DJANGO_ENV") == "production"
+
+# Where the auth service runs: `make step-14` sets this. Production insists.
+AUTH_SERVICE_URL = os.environ.get("AUTH_SERVICE_URL", "http://127.0.0.1:8000")
+if PRODUCTION and "AUTH_SERVICE_URL" not in os.environ:
+    raise ImproperlyConfigured("AUTH_SERVICE_URL must be set: whose tokens to check?")
+
+# Django wants a SECRET_KEY, but nothing here signs anything (no sessions, no
+# CSRF cookies, no messages), so a new random one at every start will do.
+SECRET_KEY = secrets.token_urlsafe(48)
+
+DEBUG = not PRODUCTION
+
+ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",")
+
+INSTALLED_APPS = [
+    # Start-up checks (service/apps.py).
+    "service.apps.ServiceConfig",
+    # simplejwt's stateless user imports these apps' models; with no
+    # database, no table of theirs exists and no query can run.
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "rest_framework",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+
+ROOT_URLCONF = "service.urls"
+WSGI_APPLICATION = "service.wsgi.application"
+
+DATABASES = {}  # none at all
+
+REST_FRAMEWORK = {
+    # The user is the token: simplejwt's TokenUser, built from its claims,
+    # with no database lookup (so no is_active check: TUTORIAL.md, chapter 14).
+    "DEFAULT_AUTHENTICATION_CLASSES": (
+        "rest_framework_simplejwt.authentication.JWTStatelessUserAuthentication",
+    ),
+    "DEFAULT_PERMISSION_CLASSES": ("rest_framework.permissions.IsAuthenticated",),
+    "DEFAULT_RENDERER_CLASSES": ("rest_framework.renderers.JSONRenderer",),
+}
+
+SIMPLE_JWT = {
+    # Only RS256, and only with a key from the auth service's key set: a
+    # token that says "HS256" or "none" is refused, whatever its signature.
+    "ALGORITHM": "RS256",
+    "JWK_URL": f"{AUTH_SERVICE_URL}/.well-known/jwks.json",
+    "SIGNING_KEY": None,  # this service makes no tokens
+    # Made by our auth service, for our API: anything else is refused.
+    "ISSUER": os.environ.get("JWT_ISSUER", "notes-auth"),
+    "AUDIENCE": os.environ.get("JWT_AUDIENCE", "notes-api"),
+    # Access tokens only; the key set is fetched as set below (service/tokens.py).
+    "AUTH_TOKEN_CLASSES": ("service.tokens.AuthServiceAccessToken",),
+}
+
+# How long the fetched key set is trusted before it is fetched again: the
+# longest a removed key keeps working here. And the least time between two
+# fetches made because a token names a key this service does not know yet.
+JWKS_CACHE_SECONDS = float(os.environ.get("JWKS_CACHE_SECONDS", 300))
+JWKS_REFETCH_SECONDS = float(os.environ.get("JWKS_REFETCH_SECONDS", 30))
+
+TIME_ZONE = "UTC"
+USE_TZ = True
