@@ -236,6 +236,21 @@ def start(project_dir: Path, code: str = "", setup=False, **env: str | None):
     )
 
 
+def run_resource_service(*command, folder=None, **env) -> subprocess.CompletedProcess:
+    """`python COMMAND` in the resource service's folder (step 14 on; `folder`
+    for a copy), as a fresh shell would: none of the test run's variables,
+    only `env` (a value of None leaves that variable unset). Without
+    DJANGO_SETTINGS_MODULE, Python runs its manage.py's way: nothing chosen."""
+    return subprocess.run(
+        [sys.executable, *command],
+        cwd=folder or PROJECT / "resource_service",
+        env={k: v for k, v in {**outside_env(), **env}.items() if v is not None},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 _OUTCOMES = """
 import json, os, runpy, sys
 base, cases, path = json.loads(sys.stdin.read())

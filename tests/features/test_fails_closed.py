@@ -17,6 +17,7 @@ from support import (
     copy_project,
     feature,
     outside_env,
+    run_resource_service,
     settings_outcomes,
     start,
 )
@@ -84,19 +85,7 @@ def test_manage_py_chooses_development(tmp_path):
     assert (copy / ".secrets.json").exists()
 
 
-RESOURCE = PROJECT / "resource_service"
 SHOW_DEBUG = "from django.conf import settings; print(settings.DEBUG)"
-
-
-def resource_debug(*command, **env) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, *command],
-        cwd=RESOURCE,
-        env={k: v for k, v in {**outside_env(), **env}.items() if v is not None},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 WHERE = {"AUTH_SERVICE_URL": "http://127.0.0.1:9"}
@@ -122,11 +111,13 @@ def test_the_resource_service_fails_closed_too(how, env, debug):
     manage.py, and an unknown DJANGO_ENV refused."""
     if how.startswith("wsgi"):
         code = f"import service.wsgi; {SHOW_DEBUG}"
-        done = resource_debug(
+        done = run_resource_service(
             "-c", code, DJANGO_SETTINGS_MODULE="service.settings", **env
         )
     else:
-        done = resource_debug("manage.py", "shell", "--no-imports", "-c", SHOW_DEBUG)
+        done = run_resource_service(
+            "manage.py", "shell", "--no-imports", "-c", SHOW_DEBUG
+        )
     if debug in ("True", "False"):
         assert done.returncode == 0, done.stderr
         assert done.stdout.split() == [debug]

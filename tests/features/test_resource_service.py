@@ -14,8 +14,6 @@ import hmac
 import json
 import select
 import socket
-import subprocess
-import sys
 import time
 import uuid
 
@@ -26,7 +24,14 @@ from cryptography.hazmat.primitives import serialization
 from harness.net import Client
 from harness.project import Project
 from harness.server import ResourceServer, Server
-from support import PROJECT, claims, copy_project, feature, outside_env, private_pem
+from support import (
+    PROJECT,
+    claims,
+    copy_project,
+    feature,
+    private_pem,
+    run_resource_service,
+)
 
 pytestmark = feature("resource-service")
 
@@ -362,19 +367,11 @@ print(json.dumps({
 
 
 def resource_settings() -> dict:
-    folder = PROJECT / "resource_service"
-    project = Project.at(folder)
-    done = subprocess.run(
-        [sys.executable, "-c", SHOW_SETTINGS],
-        cwd=folder,
-        env={
-            **outside_env(),
-            "DJANGO_SETTINGS_MODULE": project.settings_module,
-            "DJANGO_ENV": "development",
-        },
-        capture_output=True,
-        text=True,
-        timeout=30,
+    done = run_resource_service(
+        "-c",
+        SHOW_SETTINGS,
+        DJANGO_SETTINGS_MODULE="service.settings",
+        DJANGO_ENV="development",
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
@@ -457,18 +454,6 @@ def test_a_key_rotation_refuses_no_token_until_its_key_is_removed():
                 assert whoami(fresh, newest["access"]).status_code == 200
 
 
-def resource_start(folder, *command, **env) -> subprocess.CompletedProcess:
-    """Run a command of the resource service in `folder`, its own settings."""
-    return subprocess.run(
-        [sys.executable, *command],
-        cwd=folder,
-        env={**outside_env(), "DJANGO_SETTINGS_MODULE": "service.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_a_typo_in_the_resource_services_simple_jwt_stops_start_up(tmp_path):
     """ "AUDIANCE" for "AUDIENCE" would switch the audience check off: the
     resource service refuses to start, naming the key."""
@@ -477,7 +462,9 @@ def test_a_typo_in_the_resource_services_simple_jwt_stops_start_up(tmp_path):
     text = settings_file.read_text()
     assert '"AUDIENCE": ' in text
     settings_file.write_text(text.replace('"AUDIENCE": ', '"AUDIANCE": '))
-    done = resource_start(copy, "manage.py", "check", DJANGO_ENV="development")
+    done = run_resource_service(
+        "manage.py", "check", folder=copy, DJANGO_ENV="development"
+    )
     assert done.returncode != 0
     assert "AUDIANCE" in done.stderr.strip().splitlines()[-1]
 
@@ -485,17 +472,15 @@ def test_a_typo_in_the_resource_services_simple_jwt_stops_start_up(tmp_path):
 def test_in_production_the_resource_service_needs_the_auth_services_url():
     """Production: no default auth service to trust, AUTH_SERVICE_URL or no
     start."""
-    folder = PROJECT / "resource_service"
-    done = resource_start(
-        folder, "-c", "import django; django.setup()", DJANGO_ENV="production"
-    )
+    setup = ("-c", "import django; django.setup()")
+    production = {
+        "DJANGO_SETTINGS_MODULE": "service.settings",
+        "DJANGO_ENV": "production",
+    }
+    done = run_resource_service(*setup, **production)
     assert done.returncode != 0
     assert "AUTH_SERVICE_URL" in done.stderr.strip().splitlines()[-1]
-    given = resource_start(
-        folder,
-        "-c",
-        "import django; django.setup()",
-        DJANGO_ENV="production",
-        AUTH_SERVICE_URL="http://127.0.0.1:9",
+    given = run_resource_service(
+        *setup, **production, AUTH_SERVICE_URL="http://127.0.0.1:9"
     )
     assert given.returncode == 0, given.stderr
