@@ -25,12 +25,12 @@ from harness.pytest_plugin import target
 DEMO = dict(DEMO_USERS)
 
 
-def private_pem(bits: int = 2048) -> str:
+def private_pem(bits: int = 2048, exponent: int = 65537) -> str:
     """A new RSA private key, as PEM text (an attacker's, or a test's)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    key = rsa.generate_private_key(public_exponent=exponent, key_size=bits)
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -270,9 +270,10 @@ print(json.dumps(out))
 """
 
 
-def settings_outcomes(cases: dict[str, dict]) -> dict[str, str]:
-    """How the project's settings start under each environment in `cases`:
-    "started", or the error they raise ("ImproperlyConfigured: ...").
+def settings_outcomes(cases: dict[str, dict], settings_file=None) -> dict[str, str]:
+    """How the project's settings (or those of `settings_file`, a project's
+    package/settings.py) start under each environment in `cases`: "started",
+    or the error they raise ("ImproperlyConfigured: ...").
 
     Settings are plain code that reads os.environ, so one fresh process can
     run them once per case, each time on a clean environment (outside_env(),
@@ -280,11 +281,11 @@ def settings_outcomes(cases: dict[str, dict]) -> dict[str, str]:
     as a start-up per case, without a Python start-up per case.
     """
     base = {**outside_env(), "DJANGO_ENV": "development"}
-    path = str(PROJECT / (SETTINGS.replace(".", "/") + ".py"))
+    path = Path(settings_file or PROJECT / (SETTINGS.replace(".", "/") + ".py"))
     done = subprocess.run(
         [sys.executable, "-c", _OUTCOMES],
-        cwd=PROJECT,
-        input=json.dumps([base, cases, path]),
+        cwd=path.parent.parent,
+        input=json.dumps([base, cases, str(path)]),
         capture_output=True,
         text=True,
         timeout=60,

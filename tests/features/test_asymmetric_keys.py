@@ -10,7 +10,7 @@ import stat
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from support import (
     SETTINGS,
@@ -114,18 +114,43 @@ def test_production_starts_with_a_private_key(case, outcomes):
     assert outcomes[case] == "started"
 
 
-@pytest.mark.parametrize(
-    "extra",
-    [
-        "-----BEGIN PUBLIC KEY-----\nbm90IGEga2V5\n-----END PUBLIC KEY-----",
-        "not a key at all",
-    ],
-    ids=["a-broken-key", "no-key"],
-)
+def public_half_of(key) -> str:
+    return (
+        key.public_key()
+        .public_bytes(
+            serialization.Encoding.PEM,
+            serialization.PublicFormat.SubjectPublicKeyInfo,
+        )
+        .decode()
+    )
+
+
+# What JWT_EXTRA_PUBLIC_KEYS must never publish, made when a test asks.
+BAD_EXTRA_KEYS = {
+    "a-broken-key": lambda: (
+        "-----BEGIN PUBLIC KEY-----\nbm90IGEga2V5\n-----END PUBLIC KEY-----"
+    ),
+    "no-key": lambda: "not a key at all",
+    "a-1024-bit-key": lambda: public_half_of(rsa.generate_private_key(65537, 1024)),
+    "public-exponent-3": lambda: public_half_of(rsa.generate_private_key(3, 2048)),
+    "an-elliptic-curve-key": lambda: public_half_of(
+        ec.generate_private_key(ec.SECP256R1())
+    ),
+    "an-ed25519-key": lambda: public_half_of(ed25519.Ed25519PrivateKey.generate()),
+}
+
+
+@pytest.mark.parametrize("extra", BAD_EXTRA_KEYS)
 def test_a_bad_extra_public_key_stops_start_up(tmp_path, extra):
-    """JWT_EXTRA_PUBLIC_KEYS that holds no key, or a broken one, stops
-    start-up naming the variable: a rotation never publishes nothing."""
-    done = start(copy_project(tmp_path / "p"), setup=True, JWT_EXTRA_PUBLIC_KEYS=extra)
+    """JWT_EXTRA_PUBLIC_KEYS that holds no key, a broken one, or a key
+    weaker than our own rule (RSA, 2048 bits, a public exponent above
+    2**16) stops start-up naming the variable: a rotation never publishes
+    nothing, nor a key that someone could break."""
+    done = start(
+        copy_project(tmp_path / "p"),
+        setup=True,
+        JWT_EXTRA_PUBLIC_KEYS=BAD_EXTRA_KEYS[extra](),
+    )
     assert done.returncode != 0
     assert "JWT_EXTRA_PUBLIC_KEYS" in done.stderr.strip().splitlines()[-1]
 

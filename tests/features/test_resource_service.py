@@ -31,6 +31,7 @@ from support import (
     feature,
     private_pem,
     run_resource_service,
+    settings_outcomes,
 )
 
 pytestmark = feature("resource-service")
@@ -76,11 +77,20 @@ def b64(data) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+RS256 = jwt.algorithms.RSAAlgorithm(jwt.algorithms.RSAAlgorithm.SHA256)
+
+
+@functools.cache
+def prepared(private: str):
+    """The key, parsed once: cryptography checks a private key as it loads
+    it, about 40 ms a time."""
+    return RS256.prepare_key(private)
+
+
 def sign(private: str, payload: dict, **header) -> str:
     """RS256-signed by hand, so that the header can hold anything at all."""
     signing_input = f"{b64({'alg': 'RS256', 'typ': 'JWT', **header})}.{b64(payload)}"
-    rsa = jwt.algorithms.RSAAlgorithm(jwt.algorithms.RSAAlgorithm.SHA256)
-    signature = rsa.sign(signing_input.encode(), rsa.prepare_key(private))
+    signature = RS256.sign(signing_input.encode(), prepared(private))
     return f"{signing_input}.{b64(signature)}"
 
 
@@ -237,6 +247,19 @@ ATTACKS = {
     "no-user-id": lambda c, kid, _: sign(
         key("ours"), shifted(c, user_id=None), kid=kid
     ),
+    # Signed with our own key, with times no clock can hold: only a holder
+    # of the key could make these, and still the answer is 401, not a 500.
+    "exp-1e20": lambda c, kid, _: sign(key("ours"), shifted(c, exp=1e20), kid=kid),
+    "exp-in-the-year-10000": lambda c, kid, _: sign(
+        key("ours"), shifted(c, exp=253402300800), kid=kid
+    ),
+    "exp-a-string": lambda c, kid, _: sign(
+        key("ours"), shifted(c, exp=str(c["exp"])), kid=kid
+    ),
+    "iat-a-string": lambda c, kid, _: sign(
+        key("ours"), shifted(c, iat=str(c["iat"])), kid=kid
+    ),
+    "exp-true": lambda c, kid, _: sign(key("ours"), shifted(c, exp=True), kid=kid),
 }
 
 
@@ -469,18 +492,49 @@ def test_a_typo_in_the_resource_services_simple_jwt_stops_start_up(tmp_path):
     assert "AUDIANCE" in done.stderr.strip().splitlines()[-1]
 
 
-def test_in_production_the_resource_service_needs_the_auth_services_url():
-    """Production: no default auth service to trust, AUTH_SERVICE_URL or no
-    start."""
-    setup = ("-c", "import django; django.setup()")
-    production = {
-        "DJANGO_SETTINGS_MODULE": "service.settings",
-        "DJANGO_ENV": "production",
-    }
-    done = run_resource_service(*setup, **production)
-    assert done.returncode != 0
-    assert "AUTH_SERVICE_URL" in done.stderr.strip().splitlines()[-1]
-    given = run_resource_service(
-        *setup, **production, AUTH_SERVICE_URL="http://127.0.0.1:9"
+def resource_outcomes(cases: dict[str, dict]) -> dict[str, str]:
+    settings_file = PROJECT / "resource_service" / "service" / "settings.py"
+    return settings_outcomes(cases, settings_file)
+
+
+def production(**env) -> dict:
+    return {"DJANGO_ENV": "production", **env}
+
+
+def test_the_resource_services_settings_refuse_what_they_cannot_use():
+    """Production: no default auth service to trust, and no key set over
+    plain http, except to this machine. Anywhere: cache times that are not
+    seconds above 0 stop start-up, naming the variable."""
+    outcomes = resource_outcomes(
+        {
+            "production, no AUTH_SERVICE_URL": production(AUTH_SERVICE_URL=None),
+            "production, http elsewhere": production(
+                AUTH_SERVICE_URL="http://auth.example.com"
+            ),
+            "production, https": production(AUTH_SERVICE_URL="https://auth.example"),
+            "production, http to 127.0.0.1": production(
+                AUTH_SERVICE_URL="http://127.0.0.1:9"
+            ),
+            "production, http to localhost": production(
+                AUTH_SERVICE_URL="http://localhost:9"
+            ),
+            **{
+                f"{name}={value}": {name: value}
+                for name in ("JWKS_CACHE_SECONDS", "JWKS_REFETCH_SECONDS")
+                for value in ("0", "-1", "nan", "inf", "five")
+            },
+            "JWKS_CACHE_SECONDS=2.5": {"JWKS_CACHE_SECONDS": "2.5"},
+        }
     )
-    assert given.returncode == 0, given.stderr
+    started = [name for name, outcome in outcomes.items() if outcome == "started"]
+    assert started == [
+        "production, https",
+        "production, http to 127.0.0.1",
+        "production, http to localhost",
+        "JWKS_CACHE_SECONDS=2.5",
+    ], outcomes
+    for name, outcome in outcomes.items():
+        if name not in started:
+            assert outcome.startswith("ImproperlyConfigured"), (name, outcome)
+            variable = name.split("=")[0] if "=" in name else "AUTH_SERVICE_URL"
+            assert variable in outcome, (name, outcome)

@@ -16,7 +16,9 @@ import json
 from functools import cache
 
 import jwt
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +29,9 @@ from rest_framework_simplejwt.settings import api_settings
 # A public RSA key's members; a private key has more ("d", "p", "q", ...),
 # which must never be published.
 PUBLIC_MEMBERS = ("e", "kty", "n")
+
+# 9999-12-31T23:59:59Z, the last second that Python's datetime can hold.
+LAST_SECOND = 253402300799
 
 
 def public_jwk(key) -> dict:
@@ -45,8 +50,22 @@ def published_keys() -> list[dict]:
     pems = [settings.SIMPLE_JWT["VERIFYING_KEY"], *settings.JWT_EXTRA_PUBLIC_KEYS]
     try:
         keys = [serialization.load_pem_public_key(pem.encode()) for pem in pems]
-    except ValueError as error:
+    except (ValueError, UnsupportedAlgorithm) as error:
         raise ImproperlyConfigured(f"JWT_EXTRA_PUBLIC_KEYS: {error}") from None
+    for key in keys:
+        # As for our own key (config/settings.py): RSA, 2048 bits or more.
+        # And the public exponent NIST asks of a signing key (FIPS 186-5:
+        # above 2**16). A weak key in the set is a way in for whoever can
+        # break it.
+        if not (
+            isinstance(key, rsa.RSAPublicKey)
+            and key.key_size >= 2048
+            and key.public_numbers().e >= 65537
+        ):
+            raise ImproperlyConfigured(
+                "JWT_EXTRA_PUBLIC_KEYS must hold RSA public keys of at least "
+                "2048 bits, with a public exponent of at least 65537"
+            )
     return [public_jwk(key) for key in keys]
 
 
@@ -83,6 +102,16 @@ class KeyIdBackend(TokenBackend):
             headers={"kid": published_keys()[0]["kid"]},
             json_encoder=self.json_encoder,
         )
+
+    def decode(self, token, verify=True):
+        payload = super().decode(token, verify)
+        # Even signed with our key, "exp": 1e20 would make simplejwt's
+        # expiry check raise, a 500. Whoever holds the key: 401.
+        for claim in ("exp", "iat", "nbf"):
+            value = payload.get(claim, 0)
+            if type(value) not in (int, float) or not 0 <= value <= LAST_SECOND:
+                raise TokenBackendError(_("Token is invalid"))
+        return payload
 
     def get_verifying_key(self, token):
         kid = jwt.get_unverified_header(token).get("kid")  # a broken header: 401

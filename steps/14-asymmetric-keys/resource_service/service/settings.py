@@ -6,17 +6,28 @@ checked with the auth service's public keys, which it reads from the key set
 the auth service publishes (JWKS). It can check a token; it cannot make one.
 """
 
+import math
 import os
 import secrets
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
 PRODUCTION = os.environ.get("DJANGO_ENV") == "production"
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
-# Where the auth service runs: `make step-14` sets this. Production insists.
+# Where the auth service runs: `make step-14` sets this. Production insists,
+# and over the network only on https: on plain http, whoever sits between
+# the two services could hand us a key set of their own.
 AUTH_SERVICE_URL = os.environ.get("AUTH_SERVICE_URL", "http://127.0.0.1:8000")
 if PRODUCTION and "AUTH_SERVICE_URL" not in os.environ:
     raise ImproperlyConfigured("AUTH_SERVICE_URL must be set: whose tokens to check?")
+_where = urlsplit(AUTH_SERVICE_URL)
+if PRODUCTION and _where.scheme != "https" and _where.hostname not in LOOPBACK:
+    raise ImproperlyConfigured(
+        f"AUTH_SERVICE_URL is {AUTH_SERVICE_URL!r}: it must start with https://"
+        " (plain http only to this machine: localhost, 127.0.0.1 or ::1)"
+    )
 
 # Django wants a SECRET_KEY, but nothing here signs anything (no sessions, no
 # CSRF cookies, no messages), so a new random one at every start will do.
@@ -65,15 +76,30 @@ SIMPLE_JWT = {
     # Made by our auth service, for our API: anything else is refused.
     "ISSUER": os.environ.get("JWT_ISSUER", "notes-auth"),
     "AUDIENCE": os.environ.get("JWT_AUDIENCE", "notes-api"),
-    # Access tokens only; the key set is fetched as set below (service/tokens.py).
+    # Access tokens only, checked with the key set (service/tokens.py).
     "AUTH_TOKEN_CLASSES": ("service.tokens.AuthServiceAccessToken",),
 }
 
-# How long the fetched key set is trusted before it is fetched again: the
-# longest a removed key keeps working here. And the least time between two
-# fetches made because a token names a key this service does not know yet.
-JWKS_CACHE_SECONDS = float(os.environ.get("JWKS_CACHE_SECONDS", 300))
-JWKS_REFETCH_SECONDS = float(os.environ.get("JWKS_REFETCH_SECONDS", 30))
+# How long the fetched key set is used before it is fetched again: how long
+# a removed key keeps working here (twice as long at most, while the auth
+# service cannot be reached: service/keyset.py). And the least time between
+# two fetches made because a token names a key this service does not know
+# yet. Both are seconds, above 0.
+
+
+def seconds(name, default):
+    text = os.environ.get(name, str(default))
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:
+        raise ImproperlyConfigured(f"{name} is {text!r}: it must be seconds, above 0")
+    return value
+
+
+JWKS_CACHE_SECONDS = seconds("JWKS_CACHE_SECONDS", 300)
+JWKS_REFETCH_SECONDS = seconds("JWKS_REFETCH_SECONDS", 30)
 
 TIME_ZONE = "UTC"
 USE_TZ = True
