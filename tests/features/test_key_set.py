@@ -11,10 +11,13 @@ slow one delays no request that the copy can answer; and a copy older than
 twice JWKS_CACHE_SECONDS is never used.
 """
 
+import base64
 import concurrent.futures
 import functools
 import importlib.util
 import json
+import os
+import socket
 import threading
 import time
 import uuid
@@ -74,7 +77,9 @@ def token(kid="key-1") -> str:
 
 class StandIn:
     """An auth service that serves its key set as `answer` says: (status,
-    body), or "hang" (say nothing for 10 seconds). It counts the fetches."""
+    body); ("raw", bytes), sent as they are, status line and headers
+    included; ("trickle", body), one byte every 0.2 s; or "hang" (say
+    nothing for 10 seconds). It counts the fetches."""
 
     def __init__(self):
         self.answer = good()
@@ -88,6 +93,16 @@ class StandIn:
                     time.sleep(10)
                     return
                 status, body = stand_in.answer
+                if status == "raw":
+                    self.wfile.write(body)
+                    return
+                if status == "trickle":
+                    head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body)
+                    for byte in head + body:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(0.2)
+                    return
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -161,7 +176,22 @@ BROKEN = {
     "a-kid-that-is-a-number": lambda: (200, key_set(jwk_of(key(), kid=1))),
     "an-error-500": lambda: (500, key_set(jwk_of(key()))),
     "too-big": lambda: (200, key_set(jwk_of(key()), padding="x" * 70_000)),
+    "json-nested-60000-deep": lambda: (200, b"[" * 60_000),
+    "a-private-key": lambda: (200, key_set({**jwk_of(key()), "d": "AQAB"})),
+    "public-exponent-3": lambda: (200, key_set(jwk_of(key(), e="Aw"))),
+    "a-9000-bit-modulus": lambda: (200, key_set(jwk_of(key(), n=b64url(2**9000 + 1)))),
+    "a-garbage-status-line": lambda: ("raw", b"HTTP/1.1 OK\r\n\r\n"),
+    "a-truncated-chunked-body": lambda: (
+        "raw",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfff\r\n{",
+    ),
+    "no-answer-at-all": lambda: ("raw", b""),
 }
+
+
+def b64url(number: int) -> str:
+    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def keyset_module():
@@ -267,3 +297,36 @@ def test_an_old_copy_is_used_while_the_auth_service_fails_never_longer(stand_in)
     clock.now += 2  # RETRY_AFTER since the last failed try
     assert keys.key("key-1") is not None
     assert keys.age() == 0  # a new copy
+
+
+def test_a_trickling_answer_is_cut_at_the_deadline(stand_in):
+    """A key set sent one byte every 0.2 s (a whole answer would take
+    minutes): the fetch gives up after TIMEOUT (2 s) in all, not per byte,
+    and the token is refused."""
+    keys = keyset_module().KeySet(stand_in.url, 300, 30)
+    stand_in.answer = ("trickle", good()[1])
+    started = time.monotonic()
+    assert keys.key("key-1") is None
+    assert time.monotonic() - started < 3
+    assert not keys.fetching.locked()
+
+
+def test_no_proxy_is_asked_for_the_key_set(stand_in, monkeypatch):
+    """http_proxy in the environment (urllib would send the fetch through
+    it, in the clear, to whoever runs it): the key set still comes from the
+    URL in the settings, and the proxy hears nothing."""
+    proxy = socket.socket()
+    proxy.bind(("127.0.0.1", 0))
+    proxy.listen()
+    with proxy:
+        address = f"http://127.0.0.1:{proxy.getsockname()[1]}"
+        for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
+            monkeypatch.setenv(name, address)
+        monkeypatch.delenv("no_proxy", raising=False)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        keys = keyset_module().KeySet(stand_in.url, 300, 30)
+        assert keys.key("key-1") is not None
+        proxy.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            proxy.accept()  # nobody connected
+    assert os.environ["http_proxy"] == address  # it was set, all along

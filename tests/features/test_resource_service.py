@@ -260,6 +260,19 @@ ATTACKS = {
         key("ours"), shifted(c, iat=str(c["iat"])), kid=kid
     ),
     "exp-true": lambda c, kid, _: sign(key("ours"), shifted(c, exp=True), kid=kid),
+    "user-id-a-list": lambda c, kid, _: sign(
+        key("ours"), shifted(c, user_id=[1]), kid=kid
+    ),
+    "user-id-not-digits": lambda c, kid, _: sign(
+        key("ours"), shifted(c, user_id="abc"), kid=kid
+    ),
+    "user-id-nan": lambda c, kid, _: sign(
+        key("ours"), shifted(c, user_id=float("nan")), kid=kid
+    ),
+    "username-infinity": lambda c, kid, _: sign(
+        key("ours"), shifted(c, username=float("inf")), kid=kid
+    ),
+    "no-jti": lambda c, kid, _: sign(key("ours"), shifted(c, jti=None), kid=kid),
 }
 
 
@@ -278,6 +291,27 @@ def test_a_forged_or_foreign_token_gets_401_from_both(auth, resource, other_kid,
     assert answer.status_code == 401, f"resource: {answer.status_code} {answer.text}"
     mine = auth.api.get("/api/protected/", headers={"Authorization": f"Bearer {token}"})
     assert mine.status_code == 401, f"auth: {mine.status_code} {mine.text}"
+
+
+# Refresh tokens signed with our own key, with claims that our refresh code
+# reads (the session's start, the token's id, the user): 401, not a 500.
+ODD_REFRESH_CLAIMS = {
+    "no-jti": lambda p: shifted(p, jti=None),
+    "auth-time-a-string": lambda p: {**p, "auth_time": "x"},
+    "auth-time-null": lambda p: {**p, "auth_time": None},
+    "user-id-a-dict": lambda p: {**p, "user_id": {"id": 1}},
+}
+
+
+@pytest.mark.parametrize("name", ODD_REFRESH_CLAIMS)
+def test_a_refresh_token_with_odd_claims_gets_401(auth, name):
+    """What only a holder of our key could sign, sent to the refresh
+    endpoint, which reads more claims than any other: 401."""
+    refresh = login(auth)["refresh"]
+    payload = ODD_REFRESH_CLAIMS[name](claims(refresh))
+    token = sign(key("ours"), payload, kid=kid_of(refresh))
+    answer = auth.api.post("/api/token/refresh/", json={"refresh": token})
+    assert answer.status_code == 401, f"{answer.status_code} {answer.text[:300]}"
 
 
 class Listener:
@@ -503,8 +537,9 @@ def production(**env) -> dict:
 
 def test_the_resource_services_settings_refuse_what_they_cannot_use():
     """Production: no default auth service to trust, and no key set over
-    plain http, except to this machine. Anywhere: cache times that are not
-    seconds above 0 stop start-up, naming the variable."""
+    plain http, except to this machine. Anywhere: a URL with a user, a
+    space, no host, another scheme or a port that is no number, and cache
+    times under a second, stop start-up, naming the variable."""
     outcomes = resource_outcomes(
         {
             "production, no AUTH_SERVICE_URL": production(AUTH_SERVICE_URL=None),
@@ -518,10 +553,16 @@ def test_the_resource_services_settings_refuse_what_they_cannot_use():
             "production, http to localhost": production(
                 AUTH_SERVICE_URL="http://localhost:9"
             ),
+            "a newline at the end": {"AUTH_SERVICE_URL": "https://auth.example\n"},
+            "a user in it": {"AUTH_SERVICE_URL": "http://evil.example@127.0.0.1"},
+            "no host": {"AUTH_SERVICE_URL": "https:"},
+            "a file": {"AUTH_SERVICE_URL": "file://localhost/etc"},
+            "ftp": {"AUTH_SERVICE_URL": "ftp://127.0.0.1"},
+            "a port that is no number": {"AUTH_SERVICE_URL": "http://127.0.0.1:x"},
             **{
                 f"{name}={value}": {name: value}
                 for name in ("JWKS_CACHE_SECONDS", "JWKS_REFETCH_SECONDS")
-                for value in ("0", "-1", "nan", "inf", "five")
+                for value in ("0", "0.5", "-1", "nan", "inf", "five")
             },
             "JWKS_CACHE_SECONDS=2.5": {"JWKS_CACHE_SECONDS": "2.5"},
         }
