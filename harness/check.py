@@ -99,7 +99,7 @@ def main(number: str, directory: str) -> int:
     # do its models match its migrations (else the tests' tables are missing)?
     starts = subprocess.run(
         [sys.executable, "-c", _STARTS_AND_IS_MIGRATED],
-        env={**clean_env(), **project.env(full=False)},
+        env={**clean_env(), **project.env(throttle="off", full=False)},
         timeout=120,
         capture_output=True,
         text=True,

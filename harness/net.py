@@ -29,6 +29,14 @@ def port_is_free(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) != 0
 
 
+class _Stay(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect is an answer (production's http -> https, say)
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_Stay)
+
+
 def wait_for_http(
     url: str, timeout: float = 30.0, alive: Callable[[], bool] = lambda: True
 ) -> float:
@@ -43,7 +51,7 @@ def wait_for_http(
         if not alive():
             raise RuntimeError(f"the server for {url} exited before it answered")
         try:
-            urllib.request.urlopen(url, timeout=2).close()
+            _NO_REDIRECTS.open(url, timeout=2).close()
             return time.monotonic() - started
         except urllib.error.HTTPError:
             return time.monotonic() - started  # it answered: it is up

@@ -56,13 +56,21 @@ class Project:
         return match.group(1)
 
     def env(
-        self, *, database: Path | None = None, hasher="", hosts="", full=True
+        self,
+        *,
+        database: Path | None = None,
+        hasher="",
+        hosts="",
+        throttle="",
+        full=True,
     ) -> dict:
         """Environment that runs this project under harness.settings.
 
         harness.settings imports the project's own settings unchanged, then
         points the database at `database` (a throwaway file) and may swap the
-        password hasher: "fast" (tests) or "quick" (throwaway servers).
+        password hasher: "fast" (tests) or "quick" (throwaway servers), and
+        turn the throttles off (throttle="off": tests log in hundreds of
+        times from one address; the throttling tests turn them back on).
         DJANGO_ENV is "development": final/ runs production when nothing is
         set (steps ignore it unless it says "production"). With full=False,
         only the variables this sets, not a copy of os.environ.
@@ -78,6 +86,7 @@ class Project:
             "TUTORIAL_DB": str(database) if database is not None else "",
             "TUTORIAL_HASHER": hasher,
             "TUTORIAL_ALLOWED_HOSTS": hosts,
+            "TUTORIAL_THROTTLE": throttle,
             **BYTECODE,
         }
         if full:

@@ -111,7 +111,7 @@ def pytest_load_initial_conftests(early_config, parser, args):
         return
     # The project's settings, unchanged but for a fast password hasher and a
     # development environment (final/ runs production when nothing is set).
-    os.environ.update(_target.project.env(hasher="fast", full=False))
+    os.environ.update(_target.project.env(hasher="fast", throttle="off", full=False))
 
 
 def pytest_report_header(config):

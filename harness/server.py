@@ -53,7 +53,7 @@ def template_database(project: Project, extra_env: dict | None = None) -> Path:
         return template
     TEMPLATES.mkdir(parents=True, exist_ok=True)
     partial = template.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-    env = project.env(database=partial, hasher="quick")
+    env = project.env(database=partial, hasher="quick", throttle="off")
     env.update(extra_env or {})
     done = run_prepare(project, env)
     if done.returncode:
@@ -94,7 +94,7 @@ class Server:
         database = Path(self._tmp.name) / "db.sqlite3"
         if not database.exists():  # a restart keeps its data
             shutil.copyfile(template_database(self.project, self.extra_env), database)
-        return self.project.env(database=database, hasher="quick")
+        return self.project.env(database=database, hasher="quick", throttle="off")
 
     def start(self, timeout: float = 30.0) -> Server:
         env = self.environment()

@@ -10,7 +10,9 @@ time is the project's own; then it only changes where data goes:
 - TUTORIAL_HASHER: "fast" for tests (MD5: weak, instant), "quick" for the
   throwaway servers (PBKDF2 with fewer rounds: harness/hashers.py);
 - TUTORIAL_ALLOWED_HOSTS: hosts to accept when an instructor serves a room
-  (`make step-N HOST=0.0.0.0`); the steps themselves accept only localhost.
+  (`make step-N HOST=0.0.0.0`); the steps themselves accept only localhost;
+- TUTORIAL_THROTTLE: "off" for tests, which log in hundreds of times from
+  one address (step 15 on); the throttling tests leave it on.
 """
 
 import importlib
@@ -43,3 +45,9 @@ _HASHERS = {
 }
 if os.environ.get("TUTORIAL_HASHER") in _HASHERS:
     PASSWORD_HASHERS = _HASHERS[os.environ["TUTORIAL_HASHER"]]
+
+_rest = globals().get("REST_FRAMEWORK", {})
+if os.environ.get("TUTORIAL_THROTTLE") == "off" and "DEFAULT_THROTTLE_RATES" in _rest:
+    # A scope whose rate is None is not throttled (DRF).
+    _rates = dict.fromkeys(_rest["DEFAULT_THROTTLE_RATES"])
+    REST_FRAMEWORK = {**_rest, "DEFAULT_THROTTLE_RATES": _rates}

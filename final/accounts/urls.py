@@ -1,20 +1,15 @@
 """The accounts' endpoints: tokens, logging out, and the password."""
 
 from django.urls import path
-from rest_framework_simplejwt.views import (
-    TokenBlacklistView,
-    TokenObtainPairView,
-    TokenRefreshView,
-    TokenVerifyView,
-)
+from rest_framework_simplejwt.views import TokenBlacklistView, TokenVerifyView
 
 from accounts import views
 
 urlpatterns = [
-    # simplejwt's views: trade a username and password for tokens,
-    # and a refresh token for a new access token.
-    path("token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),
-    path("token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
+    # simplejwt's views, throttled and never cached (accounts/views.py): trade
+    # a username and password for tokens, and a refresh token for new ones.
+    path("token/", views.LoginView.as_view(), name="token_obtain_pair"),
+    path("token/refresh/", views.RefreshView.as_view(), name="token_refresh"),
     # Is this token genuine and unexpired? Any type: "valid" is not "usable".
     path("token/verify/", TokenVerifyView.as_view(), name="token_verify"),
     # Log out: POST the refresh token, and its session ends.

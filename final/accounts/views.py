@@ -2,12 +2,26 @@ from django.contrib.auth.password_validation import validate_password
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 from rest_framework import serializers
-from rest_framework.decorators import api_view, permission_classes
+from rest_framework.decorators import api_view, permission_classes, throttle_classes
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts.keys import published_keys
 from accounts.models import LoginSession
+from config.hardening import NoStore, PasswordThrottle
+
+
+class LoginView(NoStore, TokenObtainPairView):
+    """POST /api/token/: simplejwt's login, throttled, and never cached."""
+
+    throttle_scope = "login"
+
+
+class RefreshView(NoStore, TokenRefreshView):
+    """POST /api/token/refresh/: simplejwt's refresh, throttled, never cached."""
+
+    throttle_scope = "refresh"
 
 
 class PasswordChangeSerializer(serializers.Serializer):
@@ -27,6 +41,7 @@ class PasswordChangeSerializer(serializers.Serializer):
 
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
+@throttle_classes([PasswordThrottle])  # guessing the old password: 5 a minute
 def change_password_view(request):
     """Change the password, and end every session: every device logs in again."""
     serializer = PasswordChangeSerializer(

@@ -17,6 +17,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+import dj_database_url
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -178,7 +179,45 @@ REST_FRAMEWORK = {
     # Secure by default: every API view needs an authenticated user unless it
     # says otherwise (like the public hello view).
     "DEFAULT_PERMISSION_CLASSES": ("rest_framework.permissions.IsAuthenticated",),
+    # Production hardening (config/hardening.py): JSON nested too deep or too
+    # large is a 400 or 413, never a 500; every error has a stable `code`.
+    "DEFAULT_PARSER_CLASSES": (
+        "config.hardening.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ),
+    "EXCEPTION_HANDLER": "config.hardening.exception_handler",
+    # Login, refresh and password change are throttled: so many requests per
+    # client (or per user, once logged in), then 429 with Retry-After. A view
+    # names its scope (accounts/views.py); the rates may come from the
+    # environment: THROTTLE_LOGIN=3/minute make step-15.
+    "DEFAULT_THROTTLE_CLASSES": ("config.hardening.ScopedThrottle",),
+    "DEFAULT_THROTTLE_RATES": {
+        "login": os.environ.get("THROTTLE_LOGIN", "5/minute"),
+        "refresh": os.environ.get("THROTTLE_REFRESH", "30/minute"),
+        "password": os.environ.get("THROTTLE_PASSWORD", "5/minute"),
+    },
+    # Who the client is: its address. Behind reverse proxies, every request
+    # comes from the last proxy, and the client's address is in the
+    # X-Forwarded-For header that the proxies add to. NUM_PROXIES says how
+    # many proxies to trust, counted from the right; the default, 0, ignores
+    # the header, which anyone can write. Unset (DRF's default), a client
+    # would dodge the limit with a new made-up header on every request.
+    "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", 0)),
+    # GET /api/notes/ answers a page of 50: {"count", "next", "previous", "results"}.
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
 }
+
+# The throttles count in this cache. Local memory is per process: enough for
+# one `runserver`; several processes or machines need a cache they share
+# (Redis: CACHES has its own entry, and this names it).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+THROTTLE_CACHE = "default"
+
+# No request body above 64 KB (Django's default: 2.5 MB). DRF reads JSON and
+# forms through request.body, where Django checks this: 413 (config/hardening.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 
 # Token lifetimes, written out rather than left to simplejwt's defaults. A short
 # access token limits what a stolen one is worth; the refresh token spares the
@@ -226,6 +265,9 @@ JWT_SESSION_LIFETIME = timedelta(days=30)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves the static files (the page's script and style) itself, with
+    # DEBUG off too, where runserver does not (whitenoise).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -257,12 +299,27 @@ WSGI_APPLICATION = "config.wsgi.application"
 # Database
 # https://docs.djangoproject.com/en/5.2/ref/settings/#databases
 
+# DATABASE_URL, for example postgres://notes:password@db.example:5432/notes
+# (dj-database-url reads it); with nothing set, SQLite in this folder. Each
+# process keeps its connection 10 minutes rather than one per request, and
+# checks that it still works before reusing it.
 DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": BASE_DIR / "db.sqlite3",
-    }
+    "default": dj_database_url.config(
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=600,
+        conn_health_checks=True,
+    )
 }
+
+# Argon2id first: new passwords are hashed with it, and a password stored
+# with PBKDF2 (every user before this step) is rehashed at its next login.
+# Argon2 needs memory, not only time, so guessing is costly on GPUs too.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 
 
 # Password validation
@@ -300,6 +357,23 @@ USE_TZ = True
 # https://docs.djangoproject.com/en/5.2/howto/static-files/
 
 STATIC_URL = "static/"
+# whitenoise serves the files from the apps' static/ folders as they are:
+# no `collectstatic` needed for these few files.
+WHITENOISE_USE_FINDERS = True
+
+# Production runs behind a reverse proxy that terminates TLS (nginx, a load
+# balancer): it sends plain http here, and says X-Forwarded-Proto: https.
+# `python manage.py check --deploy` checks all of this.
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True  # http is redirected to https
+    SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60  # browsers use only https, a year
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SESSION_COOKIE_SECURE = True  # the admin's cookies, https only
+    CSRF_COOKIE_SECURE = True
+    # check --deploy suggests HSTS preloading: a promise to browser makers
+    # that is slow to take back, so a team decides it, not a setting.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # The page may run only scripts from this server (no inline script, none from
 # elsewhere) and may send requests only here. Defence in depth: it cannot

@@ -10,3 +10,6 @@ class NoteSerializer(serializers.ModelSerializer):
     class Meta:
         model = Note
         fields = ["id", "owner", "title", "body", "created_at"]
+        # The database would take a body of any length: 10,000 characters
+        # is a long note, and a bound on what one request can store.
+        extra_kwargs = {"body": {"max_length": 10_000}}

@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
-from rest_framework import parsers, status
-from rest_framework.exceptions import AuthenticationFailed, ParseError, PermissionDenied
+from rest_framework import status
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework_simplejwt import state  # its token_backend: config/apps.py sets it
@@ -30,6 +30,7 @@ from rest_framework_simplejwt.views import (
 )
 
 from accounts.models import LoginSession
+from config.hardening import JSONParser, NoStore
 
 # "token" in the name: Django's debug error page hides cookies named like
 # secrets (API, AUTH, TOKEN, KEY...), so it never prints this one.
@@ -61,18 +62,6 @@ def require_csrf(request):
         raise PermissionDenied(f"CSRF failed: {reason}", "csrf_failed")
 
 
-class JSONParser(parsers.JSONParser):
-    """DRF's, but JSON nested too deep is a 400: Python's parser raises
-    RecursionError, which DRF's does not catch (a 500). Step 15 (planned)
-    puts it on the whole API."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise ParseError("JSON parse error - nested too deeply.") from None
-
-
 def set_refresh_cookie(response, token, max_age=None):
     if max_age is None:
         expires = state.token_backend.decode(token, verify=False)["exp"]
@@ -101,10 +90,10 @@ def cookie_token(request):
     return token
 
 
-class CookieFlow:
+class CookieFlow(NoStore):
     """What the three views share: JSON in and out only (no browsable form),
-    the CSRF check before anything else, and the refresh token moved from the
-    JSON answer into the cookie."""
+    the CSRF check before anything else, the refresh token moved from the
+    JSON answer into the cookie, and no answer kept by a cache."""
 
     parser_classes = (JSONParser,)
     renderer_classes = (JSONRenderer,)
@@ -140,6 +129,8 @@ class BrowserLoginView(CookieFlow, TokenObtainPairView):
     """POST /api/browser/login/: username and password in, access token out.
     A session this browser held before ends: its cookie is being replaced."""
 
+    throttle_scope = "login"  # one count with /api/token/'s
+
     def finalize_response(self, request, response, *args, **kwargs):
         old = request.COOKIES.get(COOKIE)
         if response.status_code == 200 and old:
@@ -153,6 +144,8 @@ class BrowserLoginView(CookieFlow, TokenObtainPairView):
 
 class BrowserRefreshView(ReadsTheCookie, TokenRefreshView):
     """POST /api/browser/refresh/: the cookie in, a new access token out."""
+
+    throttle_scope = "refresh"
 
 
 class BrowserLogoutView(ReadsTheCookie, TokenBlacklistView):

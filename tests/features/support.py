@@ -56,6 +56,11 @@ ATTEMPTS = int(os.environ.get("RACE_ATTEMPTS", 10))
 # The project under test: its folder, and its own settings module.
 PROJECT = target().project.path
 SETTINGS = target().project.settings_module
+FEATURES = target().features
+
+# Step 15 on ("hostile-bodies"), a request body over 64 KB gets 413 before
+# anything reads it.
+LARGEST_BODY = 64 * 1024 if "hostile-bodies" in FEATURES else None
 
 
 class Api:
@@ -132,6 +137,20 @@ def assert_status(response, *expected, hint=""):
         f"{response.status_code}, expected {wanted}"
         + (f": {hint}" if hint else f": {response.content[:200]!r}")
     )
+
+
+def listed(response) -> list:
+    """The items of a list answer: the list itself, or from step 15 on
+    (pagination), the first page's "results"."""
+    body = response.json()
+    return body["results"] if isinstance(body, dict) else body
+
+
+def field_errors(response) -> dict:
+    """{field: messages} of a validation error: DRF's answer itself, or from
+    step 15 on ("error-codes") its "errors"."""
+    body = response.json()
+    return body.get("errors", body) if "code" in body else body
 
 
 def error_code(response) -> str | None:

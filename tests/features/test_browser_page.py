@@ -15,7 +15,7 @@ from chromium import add_note, log_in, refresh_token_in, snapshot
 from harness.net import Client
 from harness.pytest_plugin import target
 from harness.server import Server
-from support import feature
+from support import feature, listed
 
 pytestmark = feature("browser-page")
 
@@ -36,7 +36,7 @@ def test_the_page_logs_in_lists_and_adds_notes(page, site):
     api = Client(site.url)
     access = api.post("/api/token/", json=DEMO_LOGIN).json()["access"]
     notes = api.get("/api/notes/", headers={"Authorization": f"Bearer {access}"})
-    assert [n["title"] for n in notes.json()][-2:] == ["Groceries", "Ideas"]
+    assert [n["title"] for n in listed(notes)][-2:] == ["Groceries", "Ideas"]
 
 
 def test_a_wrong_password_is_refused_on_the_page(page, site):

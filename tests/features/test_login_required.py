@@ -1,6 +1,6 @@
 import pytest
 
-from support import assert_status, error_code, feature
+from support import assert_status, error_code, feature, listed
 
 pytestmark = feature("login-required")
 
@@ -22,4 +22,4 @@ def test_anonymous_posts_create_nothing(api, user, as_user):
     """An anonymous POST /api/notes/ is refused and no note appears."""
     response = api.post("/api/notes/", {"title": "sneaky", "owner": user.pk})
     assert_status(response, 401, 403)
-    assert as_user(user).get("/api/notes/").json() == []
+    assert listed(as_user(user).get("/api/notes/")) == []

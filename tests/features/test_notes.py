@@ -1,4 +1,4 @@
-from support import assert_status, feature
+from support import assert_status, feature, field_errors, listed
 
 pytestmark = feature("notes")
 
@@ -13,16 +13,16 @@ def test_a_created_note_is_listed(user, as_user):
     assert_status(created, 201)
     note = created.json()
     assert note["title"] == "Groceries" and note["body"] == "eggs, milk"
-    listed = me.get("/api/notes/")
-    assert_status(listed, 200)
-    assert [n["id"] for n in listed.json()] == [note["id"]]
+    answer = me.get("/api/notes/")
+    assert_status(answer, 200)
+    assert [n["id"] for n in listed(answer)] == [note["id"]]
 
 
 def test_a_note_needs_a_title(user, as_user):
     """A note without a title is refused with 400 and the field named."""
     response = as_user(user).post("/api/notes/", {"body": "no title", "owner": user.pk})
     assert_status(response, 400)
-    assert "title" in response.json()
+    assert "title" in field_errors(response)
 
 
 def test_a_body_that_is_not_json_gets_400(user, as_user):

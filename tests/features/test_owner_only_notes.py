@@ -1,4 +1,4 @@
-from support import assert_status, feature
+from support import assert_status, feature, listed
 
 pytestmark = feature("owner-only-notes")
 
@@ -8,8 +8,8 @@ def test_each_user_sees_only_their_own_notes(user, alice, as_user):
     me, her = as_user(user), as_user(alice)
     assert_status(me.post("/api/notes/", {"title": "mine"}), 201)
     assert_status(her.post("/api/notes/", {"title": "hers"}), 201)
-    assert [n["title"] for n in me.get("/api/notes/").json()] == ["mine"]
-    assert [n["title"] for n in her.get("/api/notes/").json()] == ["hers"]
+    assert [n["title"] for n in listed(me.get("/api/notes/"))] == ["mine"]
+    assert [n["title"] for n in listed(her.get("/api/notes/"))] == ["hers"]
 
 
 def test_the_owner_is_whoever_created_the_note(user, alice, as_user):
@@ -18,4 +18,4 @@ def test_the_owner_is_whoever_created_the_note(user, alice, as_user):
     response = me.post("/api/notes/", {"title": "forged", "owner": alice.pk})
     assert_status(response, 201)
     assert response.json()["owner"] == "user"
-    assert as_user(alice).get("/api/notes/").json() == []
+    assert listed(as_user(alice).get("/api/notes/")) == []

@@ -54,7 +54,7 @@
     const response = await api("/api/notes/");
     if (!response.ok) return;
     $("who").textContent = claims(access).username;
-    const notes = await response.json();
+    const notes = (await response.json()).results; // the first page: 50 notes
     $("list").replaceChildren(
       ...notes.map((note) => {
         const item = document.createElement("li");

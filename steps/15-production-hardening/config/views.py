@@ -1,0 +1,49 @@
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    permission_classes,
+)
+from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
+from rest_framework.response import Response
+
+from accounts.models import LoginSession
+
+
+@api_view(["GET"])
+# Public: it does not even look at credentials, so a client that sends a stale
+# or broken token still gets an answer. With JWT authentication, AllowAny alone
+# is not enough: a bad token would be rejected with 401 before the view runs.
+@authentication_classes([])
+@permission_classes([AllowAny])
+def hello(request):
+    return Response({"message": "Hello, world!"})
+
+
+@api_view(["GET"])
+# IsAuthenticated is already the default (settings.py); a view that must stay
+# protected says so anyway, so it stays protected if the default changes.
+@permission_classes([IsAuthenticated])
+def protected_view(request):
+    return Response(
+        {"message": f"Hello, {request.user.username}! This is a protected view."}
+    )
+
+
+@api_view(["GET"])
+# Staff only, decided from the user in the database (loaded fresh on every
+# request), never from the token's is_staff claim, which may be stale.
+@permission_classes([IsAdminUser])
+def staff_view(request):
+    return Response({"message": f"Hello, {request.user.username}. You are staff."})
+
+
+@api_view(["POST"])
+@permission_classes([IsAuthenticated])
+def logout_all_view(request):
+    """Log out of every device: end all of the user's sessions, in one write.
+
+    Their access tokens die too, at once: SessionJWTAuthentication checks
+    the session of every access token it reads.
+    """
+    LoginSession.end("logout-all", user_id=request.user.pk)
+    return Response(status=204)

@@ -1,0 +1,9 @@
+"""WSGI entry point of the resource service (gunicorn service.wsgi, say)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "service.settings")
+
+application = get_wsgi_application()
