@@ -7,6 +7,8 @@ A document marks generated regions with HTML comments (invisible on GitHub):
     <!-- diff: steps/03-.../config/settings.py steps/04-.../config/settings.py -->
     <!-- run: 04 -->          (a ```console block: its "$ " commands are run for
                                real against step 04's server, outputs replaced)
+    <!-- run: 15 throttled --> (the same, on a server of its own with the
+                               throttles on, which the tests' servers turn off)
     <!-- chapter: 04 -->      (the chapter's heading and links, from steps.toml;
                                the first chapter of a Part opens the Part)
     <!-- steps-table -->      (every step, from steps.toml)
@@ -292,20 +294,31 @@ def run_block(server: Server, body: str, resource: Server | None = None) -> str:
     return _fence("\n".join(out), "console")
 
 
-def _run_all(jobs: list[tuple[str, str]]) -> dict[int, str]:
-    """Run every run: region, one fresh server per step, steps in parallel."""
-    by_step: dict[str, list[int]] = {}
-    for index, (step, _) in enumerate(jobs):
-        by_step.setdefault(step, []).append(index)
+# What a run: region may ask of its server, beside the step: the
+# environment it then gets.
+RUN_OPTIONS = {"throttled": {"TUTORIAL_THROTTLE": ""}}
 
-    def one_step(step: str) -> dict[int, str]:
+
+def _run_all(jobs: list[tuple[str, str]]) -> dict[int, str]:
+    """Run every run: region, one fresh server per step (and options), in
+    parallel."""
+    by_step: dict[str, list[int]] = {}
+    for index, (args, _) in enumerate(jobs):
+        by_step.setdefault(args, []).append(index)
+
+    def one_step(args: str) -> dict[int, str]:
+        step, *options = args.split()
+        unknown = set(options) - set(RUN_OPTIONS)
+        if unknown:
+            raise DocError(f"run: {args}: unknown option(s) {sorted(unknown)}")
+        env = {k: v for option in options for k, v in RUN_OPTIONS[option].items()}
         project = Project.at(load().step(step).path)
         with contextlib.ExitStack() as stack:
-            server = stack.enter_context(Server(project))
+            server = stack.enter_context(Server(project, env))
             resource = None
             if (project.path / RESOURCE_SERVICE).is_dir():
                 resource = stack.enter_context(ResourceServer(project.path, server.url))
-            return {i: run_block(server, jobs[i][1], resource) for i in by_step[step]}
+            return {i: run_block(server, jobs[i][1], resource) for i in by_step[args]}
 
     results: dict[int, str] = {}
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -396,7 +409,7 @@ def render(text: str, write: bool = False) -> str:
     screenshots are taken anew too)."""
     regions = list(REGION.finditer(text))
     runs = [
-        (m.group("args").split()[0], m.group("body"))
+        (" ".join(m.group("args").split()), m.group("body"))
         for m in regions
         if m.group("kind") == "run"
     ]
