@@ -13,6 +13,7 @@ it a token backend that does both; config/apps.py puts it in place.
 import base64
 import hashlib
 import json
+import re
 from functools import cache
 
 import jwt
@@ -32,6 +33,7 @@ PUBLIC_MEMBERS = ("e", "kty", "n")
 
 # 9999-12-31T23:59:59Z, the last second that Python's datetime can hold.
 LAST_SECOND = 253402300799
+TIMES = ("exp", "iat", "nbf", "auth_time")
 
 
 def public_jwk(key) -> dict:
@@ -105,12 +107,8 @@ class KeyIdBackend(TokenBackend):
 
     def decode(self, token, verify=True):
         payload = super().decode(token, verify)
-        # Even signed with our key, "exp": 1e20 would make simplejwt's
-        # expiry check raise, a 500. Whoever holds the key: 401.
-        for claim in ("exp", "iat", "nbf"):
-            value = payload.get(claim, 0)
-            if type(value) not in (int, float) or not 0 <= value <= LAST_SECOND:
-                raise TokenBackendError(_("Token is invalid"))
+        if not well_formed(payload):
+            raise TokenBackendError(_("Token is invalid"))
         return payload
 
     def get_verifying_key(self, token):
@@ -118,3 +116,23 @@ class KeyIdBackend(TokenBackend):
         if not isinstance(kid, str) or kid not in verifying_keys():
             raise TokenBackendError(_("Token is invalid"))  # not one of our keys
         return verifying_keys()[kid]
+
+
+def well_formed(payload):
+    """Signed with our key, and shaped like our tokens: times that a clock
+    can hold, an id of digits, text where text goes. Anything else
+    ("exp": 1e20, "user_id": [], no "jti") would crash simplejwt's checks or
+    the user lookup: a 500. Whoever holds the key: 401."""
+    return (
+        all(is_time(payload.get(claim, 0)) for claim in TIMES)
+        and type(payload.get("user_id", 0)) in (int, str)
+        and re.fullmatch("[0-9]{1,18}", str(payload.get("user_id", 0))) is not None
+        and isinstance(payload.get("jti"), str)
+        and isinstance(payload.get("token_type", ""), str)
+        and isinstance(payload.get("username", ""), str)
+        and isinstance(payload.get("is_staff", False), bool)
+    )
+
+
+def is_time(value):
+    return type(value) in (int, float) and 0 <= value <= LAST_SECOND

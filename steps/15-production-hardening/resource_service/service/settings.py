@@ -19,15 +19,38 @@ LOOPBACK = ("localhost", "127.0.0.1", "::1")
 # Where the auth service runs: `make step-14` sets this. Production insists,
 # and over the network only on https: on plain http, whoever sits between
 # the two services could hand us a key set of their own.
-AUTH_SERVICE_URL = os.environ.get("AUTH_SERVICE_URL", "http://127.0.0.1:8000")
-if PRODUCTION and "AUTH_SERVICE_URL" not in os.environ:
-    raise ImproperlyConfigured("AUTH_SERVICE_URL must be set: whose tokens to check?")
-_where = urlsplit(AUTH_SERVICE_URL)
-if PRODUCTION and _where.scheme != "https" and _where.hostname not in LOOPBACK:
-    raise ImproperlyConfigured(
-        f"AUTH_SERVICE_URL is {AUTH_SERVICE_URL!r}: it must start with https://"
-        " (plain http only to this machine: localhost, 127.0.0.1 or ::1)"
-    )
+
+
+def auth_service_url():
+    url = os.environ.get("AUTH_SERVICE_URL", "http://127.0.0.1:8000")
+    if PRODUCTION and "AUTH_SERVICE_URL" not in os.environ:
+        raise ImproperlyConfigured("AUTH_SERVICE_URL must be set: whose tokens?")
+    where = urlsplit(url)
+    try:
+        well_formed = (
+            where.scheme in ("http", "https")
+            and bool(where.hostname)
+            and where.username is None  # http://evil.example@127.0.0.1: which?
+            and url.isprintable()  # a newline from a secrets file, say
+            and " " not in url
+            and where.port != 0  # .port raises if the port is not a number
+        )
+    except ValueError:
+        well_formed = False
+    if not well_formed:
+        raise ImproperlyConfigured(
+            f"AUTH_SERVICE_URL is {url!r}: it must be https://host or "
+            "https://host:port, with no user, password or space"
+        )
+    if PRODUCTION and where.scheme != "https" and where.hostname not in LOOPBACK:
+        raise ImproperlyConfigured(
+            f"AUTH_SERVICE_URL is {url!r}: in production it must start with "
+            "https:// (plain http only to this machine: localhost, 127.0.0.1, ::1)"
+        )
+    return url
+
+
+AUTH_SERVICE_URL = auth_service_url()
 
 # Django wants a SECRET_KEY, but nothing here signs anything (no sessions, no
 # CSRF cookies, no messages), so a new random one at every start will do.
@@ -84,7 +107,7 @@ SIMPLE_JWT = {
 # a removed key keeps working here (twice as long at most, while the auth
 # service cannot be reached: service/keyset.py). And the least time between
 # two fetches made because a token names a key this service does not know
-# yet. Both are seconds, above 0.
+# yet. Both are seconds, 1 or more.
 
 
 def seconds(name, default):
@@ -93,8 +116,8 @@ def seconds(name, default):
         value = float(text)
     except ValueError:
         value = math.nan
-    if not 0 < value < math.inf:
-        raise ImproperlyConfigured(f"{name} is {text!r}: it must be seconds, above 0")
+    if not 1 <= value < math.inf:
+        raise ImproperlyConfigured(f"{name} is {text!r}: it must be seconds, 1 or more")
     return value
 
 

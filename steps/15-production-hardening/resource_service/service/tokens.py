@@ -2,8 +2,10 @@
 
 simplejwt's AccessToken, checked by simplejwt's backend with two changes:
 the key comes from our copy of the auth service's key set (service/keyset.py),
-and a token whose times are not numbers a clock can hold is refused.
+and a token that is not shaped like the auth service's is refused.
 """
+
+import re
 
 import jwt
 from django.conf import settings
@@ -17,6 +19,7 @@ from service.keyset import KeySet
 
 # 9999-12-31T23:59:59Z, the last second that Python's datetime can hold.
 LAST_SECOND = 253402300799
+TIMES = ("exp", "iat", "nbf", "auth_time")
 
 
 class AuthServiceBackend(TokenBackend):
@@ -42,13 +45,29 @@ class AuthServiceBackend(TokenBackend):
 
     def decode(self, token, verify=True):
         payload = super().decode(token, verify)
-        # Signed by the auth service, yet "exp": 1e20 would make simplejwt's
-        # expiry check raise, a 500. Whatever the signer wrote: 401.
-        for claim in ("exp", "iat", "nbf"):
-            value = payload.get(claim, 0)
-            if type(value) not in (int, float) or not 0 <= value <= LAST_SECOND:
-                raise TokenBackendError(_("Token is invalid"))
+        if not well_formed(payload):
+            raise TokenBackendError(_("Token is invalid"))
         return payload
+
+
+def well_formed(payload):
+    """Signed by the auth service, and shaped like its tokens: times that a
+    clock can hold, an id of digits, text where text goes. Anything else
+    ("exp": 1e20, "user_id": NaN) would crash simplejwt's checks, or this
+    service's JSON answer: a 500. Whoever signed it: 401."""
+    return (
+        all(is_time(payload.get(claim, 0)) for claim in TIMES)
+        and type(payload.get("user_id", 0)) in (int, str)
+        and re.fullmatch("[0-9]{1,18}", str(payload.get("user_id", 0))) is not None
+        and isinstance(payload.get("jti"), str)
+        and isinstance(payload.get("token_type", ""), str)
+        and isinstance(payload.get("username", ""), str)
+        and isinstance(payload.get("is_staff", False), bool)
+    )
+
+
+def is_time(value):
+    return type(value) in (int, float) and 0 <= value <= LAST_SECOND
 
 
 class AuthServiceAccessToken(AccessToken):
