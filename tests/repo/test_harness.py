@@ -223,7 +223,10 @@ def test_production_mode_has_no_demo_users():
     }
     with Server(Project.at(REGISTRY.final.path), env=env) as server:
         login = {"username": "user", "password": "pass"}
-        assert http("POST", server.url + "/api/token/", login)[0] == 401
+        # As the proxy in front says of a TLS request (production redirects
+        # plain http to https from step 15 on).
+        https = {"X-Forwarded-Proto": "https"}
+        assert http("POST", server.url + "/api/token/", login, https)[0] == 401
 
 
 def test_production_mode_refuses_a_database_development_seeded(tmp_path):
