@@ -96,14 +96,17 @@ class Api(Client):
             self.server = None
 
 
-def connect(step: str | int, **env: str) -> Api:
+def connect(step: str | int, *, ours: bool = False, **env: str) -> Api:
     """An Api for `step`: BASE_URL's server if set, else a fresh one of our own.
 
     Extra keyword arguments become environment variables of the server we
-    start (ignored when BASE_URL points at someone else's server).
+    start (ignored when BASE_URL points at someone else's server). With
+    ours=True, always a fresh server of our own, BASE_URL or not: for a
+    notebook that compares two steps, or needs settings (the throttles on,
+    say) that it must start the server with.
     """
     project = Project.at(load().step(step).path)
-    base_url = os.environ.get("BASE_URL")
+    base_url = None if ours else os.environ.get("BASE_URL")
     if base_url:
         print(f"Using the server at {base_url} (from BASE_URL).")
         api = Api(base_url, project)

@@ -369,6 +369,20 @@ def test_a_notebook_pointed_at_the_wrong_server_says_so(monkeypatch):
         connect("05")  # without the demand, any step-05 server will do
 
 
+def test_a_notebook_may_insist_on_a_server_of_its_own(monkeypatch):
+    """connect(..., ours=True) starts its own server even with BASE_URL set:
+    notebook 15 compares step 14 with step 15, and turns the throttles on."""
+    from harness.notebook import connect
+
+    monkeypatch.setenv("BASE_URL", "http://127.0.0.1:9")  # nobody listens there
+    api = connect("01", ours=True)
+    try:
+        assert api.server is not None and api.base_url != "http://127.0.0.1:9"
+        assert api.get("/api/hello/").status_code == 200
+    finally:
+        api.close()
+
+
 def test_reset_starts_a_step_over():
     """`make reset-N` removes the step's database and generated keys, and
     says what it removed (here only files this test made: a learner's own
