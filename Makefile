@@ -7,6 +7,7 @@ PYTHON ?= python3
 HARNESS := $(PYTHON) -m harness
 HOST ?= 127.0.0.1
 PORT ?= 8000
+SERVER ?= runserver
 
 .DEFAULT_GOAL := help
 .PHONY: help list final test test-race test-final check notebooks lab docs bench setup clean distclean
@@ -24,11 +25,11 @@ help: ## this list
 list: ## the steps, from steps.toml
 	@$(HARNESS) list
 
-step-%: ## run step N's server on 127.0.0.1:8000 (PORT=, HOST= change that)
-	@$(HARNESS) serve $* --host $(HOST) --port $(PORT)
+step-%: ## run step N's server on 127.0.0.1:8000 (PORT=, HOST=; SERVER=gunicorn from 15)
+	@$(HARNESS) serve $* --host $(HOST) --port $(PORT) --server $(SERVER)
 
 final: ## run final/'s server, the finished project
-	@$(HARNESS) serve final --host $(HOST) --port $(PORT)
+	@$(HARNESS) serve final --host $(HOST) --port $(PORT) --server $(SERVER)
 
 test: ## every test: each step, final/, notebooks, docs, lint (one summary line)
 	@$(HARNESS) test

@@ -66,8 +66,12 @@ COMMANDS = {
             ("step", {}),
             ("--host", {"default": "127.0.0.1"}),
             ("--port", {"default": "8000"}),
+            (
+                "--server",
+                {"default": "runserver", "choices": ("runserver", "gunicorn")},
+            ),
         ],
-        _call("serve", "main", "step", "host", "port"),
+        _call("serve", "main", "step", "host", "port", "server"),
     ),
     "prepare": (
         "base",

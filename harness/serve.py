@@ -134,9 +134,15 @@ def reset(number: str) -> int:
     return 0
 
 
-def main(number: str, host: str, port: str) -> int:
+GUNICORN_CONFIG = "gunicorn.conf.py"  # step 15 on
+
+
+def main(number: str, host: str, port: str, server: str = "runserver") -> int:
     step = load().step(number)
     project = Project.at(step.path)
+    if server == "gunicorn" and not (project.path / GUNICORN_CONFIG).exists():
+        print(f"{step.relpath} has no {GUNICORN_CONFIG}: gunicorn comes in step 15.")
+        return 1
     base = f"http://{host}:{port}"
     make = "make final" if step.is_final else f"make step-{step.number}"
     if not port_is_free(host, int(port)):
@@ -211,9 +217,15 @@ def main(number: str, host: str, port: str) -> int:
             [sys.executable, "-c", _ANNOUNCE, base, resource],
             env=env,
         )
-    print(f"\nServing {base}  (Ctrl-C to stop)\n", flush=True)
+    how = f" with gunicorn ({GUNICORN_CONFIG})" if server == "gunicorn" else ""
+    print(f"\nServing {base}{how}  (Ctrl-C to stop)\n", flush=True)
 
     command = [sys.executable, "manage.py", "runserver", f"{host}:{port}"]
+    if server == "gunicorn":
+        # Its config file says how many workers, the timeouts and the log.
+        bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        config = ["-c", GUNICORN_CONFIG, "--bind", bind, "config.wsgi"]
+        command = [sys.executable, "-m", "gunicorn", *config]
     os.chdir(project.path)
     if os.name == "posix":
         os.execve(command[0], command, env)

@@ -84,10 +84,14 @@ def test_diff_ignores_databases_and_caches(tmp_path):
     assert diff.files(tmp_path) == {"app.py"}
 
 
-@pytest.mark.parametrize("which", ["4", "final"])
-def test_make_step_serves_the_guides_exchange(tmp_path, which):
+@pytest.mark.parametrize(
+    "which, server", [("4", "runserver"), ("final", "runserver"), ("15", "gunicorn")]
+)
+def test_make_step_serves_the_guides_exchange(tmp_path, which, server):
     """`python3 -m harness serve N` (what `make step-N` runs), used with HTTP,
-    with nothing set in the environment."""
+    with nothing set in the environment; from step 15, with gunicorn too
+    (`make step-15 SERVER=gunicorn`), whose access log has no query string:
+    no token that a careless client put there."""
     port = free_port()
     folder = REGISTRY.step(which).path
     # `make step-N` keeps its database (and final/ its keys) in the project's
@@ -98,7 +102,8 @@ def test_make_step_serves_the_guides_exchange(tmp_path, which):
     log = open(tmp_path / "serve.log", "wb")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "JWT_"))}
     process = subprocess.Popen(
-        [sys.executable, "-m", "harness", "serve", which, "--port", str(port)],
+        [sys.executable, "-m", "harness", "serve", which, "--port", str(port)]
+        + ["--server", server],
         env=env,
         cwd=ROOT,
         stdout=log,
@@ -120,6 +125,13 @@ def test_make_step_serves_the_guides_exchange(tmp_path, which):
             200,
             {"message": "Hello, user! This is a protected view."},
         )
+        if server == "gunicorn":
+            careless = f"/api/protected/?access_token={tokens['access']}"
+            assert http("GET", base + careless, headers=auth)[0] == 200
+            time.sleep(0.2)  # the log line is written after the answer
+            logged = (tmp_path / "serve.log").read_text()
+            assert '"GET /api/protected/" 200' in logged, logged
+            assert tokens["access"] not in logged and "access_token" not in logged
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)  # the group of the pid we started
