@@ -65,6 +65,12 @@ def pytest_addoption(parser):
         "--project",
         help="test the project in this folder (with --step: whose features)",
     )
+    group.addoption(
+        "--database",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="postgres: every database on a throwaway PostgreSQL (step 15 on)",
+    )
 
 
 def _choose(step: str | None, project: str | None) -> Target | None:
@@ -112,6 +118,34 @@ def pytest_load_initial_conftests(early_config, parser, args):
     # The project's settings, unchanged but for a fast password hasher and a
     # development environment (final/ runs production when nothing is set).
     os.environ.update(_target.project.env(hasher="fast", throttle="off", full=False))
+    if options.database == "postgres":
+        _start_postgres(early_config)
+
+
+_no_postgres: str | None = None  # why the PostgreSQL lane is skipped here
+
+
+def _start_postgres(config) -> None:
+    """One throwaway PostgreSQL for this process: the tests' database
+    (pytest-django makes test_tutorial on it) and one per real server
+    (harness/server.py copies a migrated template)."""
+    global _no_postgres
+    from harness import postgres
+
+    _no_postgres = postgres.missing()
+    if _no_postgres:
+        return
+    server = postgres.Postgres().start()
+    config.add_cleanup(server.stop)
+    os.environ["TUTORIAL_POSTGRES"] = server.url("").rstrip("/")
+    os.environ["TUTORIAL_DATABASE_URL"] = server.url("tutorial")
+
+
+def pytest_collection_modifyitems(config, items):
+    if _no_postgres:
+        skip = pytest.mark.skip(reason=_no_postgres)
+        for item in items:
+            item.add_marker(skip)
 
 
 def pytest_report_header(config):

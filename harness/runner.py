@@ -4,7 +4,7 @@ simplejwt reads many settings once, at import time, so each project's tests
 run in a pytest process of their own (`pytest --step N`: see
 harness/pytest_plugin.py). Jobs:
   - one per project (each step, then final/): tests/features/, filtered to
-    the features the registry gives it;
+    the features the registry gives it; and step 15's again on PostgreSQL;
   - the notebooks, in two processes (each notebook still gets its own
     kernel and server);
   - one per file of tests/repo/: registry, docs in sync, lint, harness.
@@ -71,6 +71,12 @@ def jobs(selected: list[str] | None = None) -> list[Job]:
         # Projects with the page also drive Chromium: they take longest.
         weight = 8 if "browser-page" in step.features else 3
         out.append(Job(step.relpath, [*project_args(step), "tests/features"], weight))
+    # The PostgreSQL lane: step 15's tests again, every database on a
+    # throwaway PostgreSQL (skipped, and counted so, where there is none).
+    for step in registry.steps:
+        if "production-settings" in step.features:
+            args = [*project_args(step), "--database", "postgres", "tests/features"]
+            out.append(Job(f"{step.relpath} on PostgreSQL", args, weight=3))
     # Two processes share the notebooks (every other one in each): each
     # notebook still gets its own kernel and server, but Python, pytest and
     # nbclient start twice, not once per notebook.

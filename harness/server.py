@@ -30,6 +30,19 @@ READY_PATH = "/api/hello/"
 TEMPLATES = ROOT / ".cache" / "databases"  # ignored by git; `make clean` empties it
 
 
+def _version(project: Project, extra_env: dict | None) -> str:
+    """A hash of what a template's data depends on (template_database)."""
+    digest = hashlib.sha256((ROOT / "requirements" / "base.txt").read_bytes())
+    digest.update((ROOT / "harness" / "project.py").read_bytes())  # demo users
+    digest.update((ROOT / "harness" / "hashers.py").read_bytes())
+    digest.update((extra_env or {}).get("DJANGO_ENV", "").encode())  # demo users?
+    for path in sorted(project.path.rglob("*.py")):
+        if "__pycache__" not in path.parts:
+            digest.update(path.relative_to(project.path).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def template_database(project: Project, extra_env: dict | None = None) -> Path:
     """A migrated database with the demo users, made once per version of the
     project's code and requirements, then copied for every server.
@@ -40,15 +53,7 @@ def template_database(project: Project, extra_env: dict | None = None) -> Path:
     `extra_env` is what the settings need to start (keys, say); of it, only
     DJANGO_ENV changes the data (production mode gets no demo users).
     """
-    digest = hashlib.sha256((ROOT / "requirements" / "base.txt").read_bytes())
-    digest.update((ROOT / "harness" / "project.py").read_bytes())  # demo users
-    digest.update((ROOT / "harness" / "hashers.py").read_bytes())
-    digest.update((extra_env or {}).get("DJANGO_ENV", "").encode())  # demo users?
-    for path in sorted(project.path.rglob("*.py")):
-        if "__pycache__" not in path.parts:
-            digest.update(path.relative_to(project.path).as_posix().encode())
-            digest.update(path.read_bytes())
-    template = TEMPLATES / f"{project.path.name}-{digest.hexdigest()[:16]}.sqlite3"
+    template = TEMPLATES / f"{project.path.name}-{_version(project, extra_env)}.sqlite3"
     if template.exists():
         return template
     TEMPLATES.mkdir(parents=True, exist_ok=True)
@@ -61,6 +66,34 @@ def template_database(project: Project, extra_env: dict | None = None) -> Path:
         raise RuntimeError(f"preparing the database failed:\n{done.stderr}")
     os.replace(partial, template)  # atomic: parallel jobs never see half a file
     return template
+
+
+_POSTGRES_TEMPLATES = threading.Lock()
+
+
+def postgres_database(project: Project, extra_env: dict | None, name: str) -> str:
+    """The PostgreSQL lane's template_database(): a database `name` on the
+    lane's server (TUTORIAL_POSTGRES), copied from a migrated template with
+    the demo users (CREATE DATABASE ... TEMPLATE: a copy, no migrating)."""
+    import psycopg
+
+    base = os.environ["TUTORIAL_POSTGRES"]
+    template = f"template_{_version(project, extra_env)}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as db:
+        with _POSTGRES_TEMPLATES:
+            query = "SELECT 1 FROM pg_database WHERE datname = %s"
+            if not db.execute(query, [template]).fetchone():
+                db.execute(f'CREATE DATABASE "{template}"')
+                env = project.env(hasher="quick", throttle="off")
+                env.update(extra_env or {})
+                env["TUTORIAL_DATABASE_URL"] = f"{base}/{template}"
+                done = run_prepare(project, env)
+                if done.returncode:
+                    db.execute(f'DROP DATABASE "{template}"')
+                    raise RuntimeError(f"preparing the database failed:\n{done.stderr}")
+        if not db.execute(query, [name]).fetchone():  # a restart keeps its data
+            db.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return f"{base}/{name}"
 
 
 def die_with_parent() -> None:  # pragma: no cover - runs in the child
@@ -91,6 +124,11 @@ class Server:
     def environment(self) -> dict:
         """The server's environment: the project's settings through
         harness.settings, on a copy of the template database."""
+        if os.environ.get("TUTORIAL_POSTGRES"):  # the PostgreSQL lane
+            env = self.project.env(hasher="quick", throttle="off")
+            name = f"server_{self.port}_{os.getpid()}"
+            url = postgres_database(self.project, self.extra_env, name)
+            return {**env, "TUTORIAL_DATABASE_URL": url}
         database = Path(self._tmp.name) / "db.sqlite3"
         if not database.exists():  # a restart keeps its data
             shutil.copyfile(template_database(self.project, self.extra_env), database)

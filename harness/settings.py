@@ -6,7 +6,8 @@ project's settings module unchanged, so everything simplejwt reads at import
 time is the project's own; then it only changes where data goes:
 
 - TUTORIAL_DB: a throwaway SQLite file instead of the step's db.sqlite3,
-  which commits without waiting for the disk;
+  which commits without waiting for the disk; or TUTORIAL_DATABASE_URL, a
+  throwaway PostgreSQL database (the PostgreSQL lane, step 15 on);
 - TUTORIAL_HASHER: "fast" for tests (MD5: weak, instant), "quick" for the
   throwaway servers (PBKDF2 with fewer rounds: harness/hashers.py);
 - TUTORIAL_ALLOWED_HOSTS: hosts to accept when an instructor serves a room
@@ -23,7 +24,15 @@ sys.path.insert(0, os.environ["TUTORIAL_PROJECT"])
 _project = importlib.import_module(os.environ["TUTORIAL_PROJECT_SETTINGS"])
 globals().update({k: v for k, v in vars(_project).items() if k.isupper()})
 
-if os.environ.get("TUTORIAL_DB"):
+if os.environ.get("TUTORIAL_DATABASE_URL"):
+    # The PostgreSQL lane (harness/postgres.py): a database of its own there.
+    import dj_database_url
+
+    DATABASES = {
+        **DATABASES,  # noqa: F821
+        "default": dj_database_url.parse(os.environ["TUTORIAL_DATABASE_URL"]),
+    }
+elif os.environ.get("TUTORIAL_DB"):
     DATABASES = {
         **DATABASES,  # noqa: F821 (from the project's settings)
         "default": {

@@ -7,6 +7,7 @@ PBKDF2 hashes are rehashed at the next login.
 """
 
 import json
+import os
 import subprocess
 import sys
 import urllib.request
@@ -101,3 +102,17 @@ def test_argon2id_hashes_and_old_hashes_are_upgraded():
     new, ok, rehashed = json.loads(done.stdout)
     assert new.startswith("argon2$argon2id$"), new
     assert ok and rehashed == ["pass"]
+
+
+@pytest.mark.django_db
+def test_the_tests_run_on_the_database_they_say():
+    """`make test` runs this step's tests twice: on SQLite, and on a
+    throwaway PostgreSQL (the PostgreSQL lane, harness/postgres.py). Both
+    the tests' own database and a real server's are the lane's."""
+    from django.db import connection
+
+    expected = "postgresql" if os.environ.get("TUTORIAL_POSTGRES") else "sqlite"
+    assert connection.vendor == expected
+    with Server(Project.at(PROJECT)) as server, server.shell() as shell:
+        vendor = "from django.db import connection; print(connection.vendor)"
+        assert shell.run(vendor).strip() == expected

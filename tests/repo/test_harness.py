@@ -356,6 +356,23 @@ def test_without_chromium_the_browser_tests_are_skipped_loudly(tmp_path):
     assert any("apt-get install chromium" in r for r in result.skip_reasons)
 
 
+def test_without_postgresql_the_postgresql_lane_is_skipped_loudly(tmp_path):
+    """No PostgreSQL: the lane's tests count as skipped, never as passed,
+    and the run says once how to install it."""
+    from harness import runner
+
+    job = runner.Job(
+        "PostgreSQL lane, no PostgreSQL",
+        ["--step", "15", "--database", "postgres"]
+        + ["tests/features/test_production_settings.py", "-k", "database"],
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("POSTGRES_BIN", str(tmp_path / "no-such-postgresql"))
+        result = runner.run_job(job, tmp_path)
+    assert (result.passed, result.failed, result.skipped) == (0, 0, 1), result.output
+    assert any("apt-get install postgresql" in r for r in result.skip_reasons)
+
+
 def test_a_notebook_runs_headless_and_shows_its_outputs():
     """`make notebook-1`: the notebook runs on its own server, without
     JupyterLab, and every cell's source and output is printed."""
