@@ -1,3 +1,5 @@
+import logging
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -24,6 +26,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import LoginSession
+
+security = logging.getLogger("security")  # config/settings.py's LOGGING
 
 User = get_user_model()
 
@@ -144,6 +148,8 @@ class RotatingRefreshSerializer(TokenRefreshSerializer):
             sid = replayed_session(attrs["refresh"])
             if sid is not None:
                 LoginSession.end("reuse", pk=sid)
+                # The alarm: a copy of a refresh token exists (client or thief).
+                security.warning("refresh token reused: session %s ended", sid)
             raise
         except (User.DoesNotExist, IntegrityError):
             # The user was deleted while this refresh ran, after its session

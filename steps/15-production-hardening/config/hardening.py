@@ -6,14 +6,21 @@ names (REST_FRAMEWORK) and the token views use:
   refresh, password), counting in the cache that THROTTLE_CACHE names;
 - NoStore: an answer that carries a token is never kept by a cache;
 - exception_handler: every error answer has a stable `code` beside `detail`,
-  and a body larger than DATA_UPLOAD_MAX_MEMORY_SIZE gets a 413 in JSON.
+  a body larger than DATA_UPLOAD_MAX_MEMORY_SIZE gets a 413 in JSON, and
+  every refusal (401, 403, 429) is logged, with no secret in the line.
 """
+
+import logging
 
 from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import RequestDataTooBig
 from rest_framework import exceptions, parsers, views
-from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
+from rest_framework.throttling import (
+    BaseThrottle,
+    ScopedRateThrottle,
+    UserRateThrottle,
+)
 
 
 class TooLarge(exceptions.APIException):
@@ -89,4 +96,30 @@ def exception_handler(exc, context):
     elif isinstance(response.data, dict) and "code" not in response.data:
         codes = exc.get_codes()
         response.data["code"] = codes if isinstance(codes, str) else "error"
+    if response.status_code in (401, 403, 429):
+        log_refusal(context["request"], response)
     return response
+
+
+security = logging.getLogger("security")
+
+
+def log_refusal(request, response):
+    """One line per refused request, for whoever watches for attacks: what
+    was refused and why (the code), the client's address (read as the
+    throttles read it, NUM_PROXIES included), and who: the user, or the
+    username a login tried. Never a token, a password or a key: the request's
+    body and headers are not logged, only that one field, quoted."""
+    who = f"user {request.user.pk}" if request.user.is_authenticated else "anonymous"
+    tried = getattr(request, "_full_data", None)  # what DRF parsed, if it did
+    if isinstance(tried, dict) and isinstance(tried.get("username"), str):
+        who = f"username {tried['username'][:150]!r}"  # quoted: no forged lines
+    security.warning(
+        "%s %s %s: %s, client %s, %s",
+        response.status_code,
+        request.method,
+        request.path,
+        response.data.get("code") if isinstance(response.data, dict) else "error",
+        BaseThrottle().get_ident(request),
+        who,
+    )

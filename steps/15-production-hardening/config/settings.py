@@ -194,6 +194,21 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
 }
 
+# Logs an operator can use: every refused request (config/hardening.py) and
+# every reused refresh token (accounts/tokens.py), on the "security" logger,
+# to standard error, where runserver and gunicorn print theirs.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "line": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "loggers": {
+        "security": {"handlers": ["console"], "level": "INFO", "propagate": False}
+    },
+}
+
 # The throttles count in this cache. Local memory is per process: enough for
 # one `runserver`; several processes or machines need a cache they share
 # (Redis: CACHES has its own entry, and this names it).
