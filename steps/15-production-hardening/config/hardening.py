@@ -15,7 +15,7 @@ import logging
 from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import RequestDataTooBig
-from rest_framework import exceptions, parsers, views
+from rest_framework import exceptions, parsers
 from rest_framework.throttling import (
     BaseThrottle,
     ScopedRateThrottle,
@@ -84,7 +84,11 @@ def exception_handler(exc, context):
         # Django refuses to read the body (DRF reads JSON and forms through
         # request.body): a 400 HTML page, without this.
         exc = TooLarge()
-    response = views.exception_handler(exc, context)
+    # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES, which
+    # names this module's parser, as it loads.
+    from rest_framework.views import exception_handler as drf_handler
+
+    response = drf_handler(exc, context)
     if response is None:
         return None  # not an API error: Django's 500 page (no details in production)
     if isinstance(exc, exceptions.ValidationError):
