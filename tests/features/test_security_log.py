@@ -50,6 +50,8 @@ def hostile_run():
 
 
 def test_every_refusal_is_logged_with_its_code_client_and_who(hostile_run):
+    """The failed login names its username, the refused tokens their code,
+    the replay its alarm, the throttled login its 429."""
     log, _ = hostile_run
     lines = [line for line in log.splitlines() if " security: " in line]
     assert any(
