@@ -114,7 +114,7 @@ def connect(step: str | int, *, ours: bool = False, **env: str) -> Api:
             _check_lifetime(api, step, int(env["ACCESS_TOKEN_SECONDS"]))
         return api
     server = Server(project, env=env).start()
-    print(f"Started {project.path.name} at {server.url} (stopped by api.close()).")
+    print(f"Started {project.path.name} at {server.url} (stopped by close()).")
     return Api(server.url, project, server)
 
 
