@@ -14,7 +14,8 @@ import logging
 
 from django.conf import settings
 from django.core.cache import caches
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.http import Http404
 from rest_framework import exceptions, parsers
 from rest_framework.throttling import (
     BaseThrottle,
@@ -84,6 +85,13 @@ def exception_handler(exc, context):
         # Django refuses to read the body (DRF reads JSON and forms through
         # request.body): a 400 HTML page, without this.
         exc = TooLarge()
+    # Django's own 404 and 403, as DRF's handler turns them into its own:
+    # their `code` is read below, and Django's have none. (Any API view
+    # raises Http404 for ?format=<unknown>: it was a 500.)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
     # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES, which
     # names this module's parser, as it loads.
     from rest_framework.views import exception_handler as drf_handler

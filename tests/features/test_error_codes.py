@@ -40,6 +40,9 @@ def body_of(response) -> dict:
             "unsupported_media_type",
         ),
         (lambda api, t: api.post("/api/token/", raw=b"{"), 400, "parse_error"),
+        # Django's Http404, which DRF raises for a format it has no renderer
+        # for: the exception handler read its code and answered 500.
+        (lambda api, t: api.get("/api/notes/?format=xml", token=t), 404, "not_found"),
     ],
     ids=[
         "no-token",
@@ -50,11 +53,12 @@ def body_of(response) -> dict:
         "wrong-method",
         "not-json",
         "broken-json",
+        "an-unknown-format",
     ],
 )
 def test_every_error_has_a_code(api, user, request_, status, code):
-    """DRF's own errors (401, 403, 404, 405, 415, 400) and simplejwt's
-    alike: a `detail` to read and the `code` a client can test."""
+    """DRF's own errors (401, 403, 404, 405, 415, 400), Django's 404 and
+    simplejwt's alike: a `detail` to read and the `code` a client can test."""
     response = request_(api, api.tokens()["access"])
     assert_status(response, status)
     assert body_of(response)["code"] == code
