@@ -1,6 +1,7 @@
 from django.contrib.auth.password_validation import validate_password
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes, throttle_classes
 from rest_framework.permissions import IsAuthenticated
@@ -10,6 +11,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from accounts.keys import published_keys
 from accounts.models import LoginSession
 from config.hardening import NoStore, PasswordThrottle
+from config.openapi import DetailSerializer
 
 
 class LoginView(NoStore, TokenObtainPairView):
@@ -39,6 +41,7 @@ class PasswordChangeSerializer(serializers.Serializer):
         return value
 
 
+@extend_schema(request=PasswordChangeSerializer, responses=DetailSerializer)
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 @throttle_classes([PasswordThrottle])  # guessing the old password: 5 a minute
@@ -56,6 +59,7 @@ def change_password_view(request):
     return Response({"detail": "Password changed: log in again."})
 
 
+@extend_schema(request=None, responses={204: None})  # no body, either way
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 def logout_all_view(request):

@@ -163,6 +163,10 @@ INSTALLED_APPS = [
     "accounts",
     "notes",
     "web",
+    # The OpenAPI description of the API (GET /api/schema/) and Swagger UI
+    # (GET /api/docs/); the sidecar serves Swagger UI's files from here.
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 # Our own user model (accounts/models.py), from the first migration on.
@@ -207,6 +211,34 @@ REST_FRAMEWORK = {
     # GET /api/notes/ answers a page of 50: {"count", "next", "previous", "results"}.
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    # The OpenAPI description is read from the views themselves (drf-spectacular),
+    # plus what config/openapi.py adds: the bearer scheme, the error answers.
+    "DEFAULT_SCHEMA_CLASS": "config.openapi.AutoSchema",
+}
+
+# GET /api/schema/ (OpenAPI 3) and GET /api/docs/ (Swagger UI): public, like
+# hello, and they read no credentials. Swagger UI's scripts and styles come
+# from this server (drf-spectacular-sidecar), never from a CDN; its
+# "Authorize" button takes an access token, kept across reloads.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Notes API",
+    "DESCRIPTION": (
+        "Notes, and the JWT endpoints that guard them. Log in with POST "
+        "/api/token/, then send the access token as 'Authorization: Bearer "
+        "<access>'. Every error has a stable `code` beside `detail`."
+    ),
+    "VERSION": "15.0.0",
+    # The description describes itself too (?format=json or yaml), so the
+    # fuzzing test tries its parameters as well.
+    "SERVE_INCLUDE_SCHEMA": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    # Separate request and response components: what a client sends (a
+    # password) is not what it gets back (a token).
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
 }
 
 # Logs an operator can use: every refused request (config/hardening.py) and

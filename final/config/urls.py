@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.views import jwks_view
 from config import views
@@ -14,6 +15,9 @@ urlpatterns = [
     # Our public keys, for any service that checks our tokens (accounts/keys.py).
     path(".well-known/jwks.json", jwks_view, name="jwks"),
     path("api/hello/", views.hello, name="hello"),
+    # The API's OpenAPI description, and Swagger UI to read and try it.
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/notes/", NoteList.as_view(), name="note-list"),
     # Tokens, logging out, and the password: accounts/urls.py.
     path("api/", include("accounts.urls")),

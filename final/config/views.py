@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import (
     api_view,
     authentication_classes,
@@ -6,7 +7,10 @@ from rest_framework.decorators import (
 from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 
+from config.openapi import MessageSerializer
 
+
+@extend_schema(responses=MessageSerializer)  # for the OpenAPI description
 @api_view(["GET"])
 # Public: it does not even look at credentials, so a client that sends a stale
 # or broken token still gets an answer. With JWT authentication, AllowAny alone
@@ -17,6 +21,7 @@ def hello(request):
     return Response({"message": "Hello, world!"})
 
 
+@extend_schema(responses=MessageSerializer)
 @api_view(["GET"])
 # IsAuthenticated is already the default (settings.py); a view that must stay
 # protected says so anyway, so it stays protected if the default changes.
@@ -27,6 +32,7 @@ def protected_view(request):
     )
 
 
+@extend_schema(responses=MessageSerializer)
 @api_view(["GET"])
 # Staff only, decided from the user in the database (loaded fresh on every
 # request), never from the token's is_staff claim, which may be stale.

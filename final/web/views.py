@@ -13,7 +13,8 @@ from django.core.exceptions import ValidationError
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
-from rest_framework import status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -31,6 +32,7 @@ from rest_framework_simplejwt.views import (
 
 from accounts.models import LoginSession
 from config.hardening import JSONParser, NoStore
+from config.openapi import EMPTY_OBJECT, ErrorSerializer
 
 # "token" in the name: Django's debug error page hides cookies named like
 # secrets (API, AUTH, TOKEN, KEY...), so it never prints this one.
@@ -125,6 +127,36 @@ class ReadsTheCookie(CookieFlow):
         return Response(serializer.validated_data, status=status.HTTP_200_OK)
 
 
+class BrowserAccessSerializer(serializers.Serializer):
+    """What login and refresh answer a browser: the access token only."""
+
+    access = serializers.CharField()
+
+
+def cookie_flow_schema(answer, reads_body=False):
+    """The OpenAPI description of a cookie endpoint (config/openapi.py): the
+    CSRF header it needs, and a 403 without it. Refresh and logout read
+    the cookie, never a body."""
+    return extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "X-CSRFToken",
+                location=OpenApiParameter.HEADER,
+                required=True,
+                description="The value of the csrftoken cookie (GET / sets it).",
+            )
+        ],
+        **({} if reads_body else {"request": None}),
+        responses={
+            200: answer,
+            403: OpenApiResponse(
+                ErrorSerializer, "No CSRF token, or a wrong one (code csrf_failed)."
+            ),
+        },
+    )
+
+
+@cookie_flow_schema(BrowserAccessSerializer, reads_body=True)
 class BrowserLoginView(CookieFlow, TokenObtainPairView):
     """POST /api/browser/login/: username and password in, access token out.
     A session this browser held before ends: its cookie is being replaced."""
@@ -142,12 +174,14 @@ class BrowserLoginView(CookieFlow, TokenObtainPairView):
         return super().finalize_response(request, response, *args, **kwargs)
 
 
+@cookie_flow_schema(BrowserAccessSerializer)
 class BrowserRefreshView(ReadsTheCookie, TokenRefreshView):
     """POST /api/browser/refresh/: the cookie in, a new access token out."""
 
     throttle_scope = "refresh"
 
 
+@cookie_flow_schema(EMPTY_OBJECT)
 class BrowserLogoutView(ReadsTheCookie, TokenBlacklistView):
     """POST /api/browser/logout/: ends the session and deletes the cookie."""
 

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework_simplejwt.views import TokenBlacklistView, TokenVerifyView
 
 from accounts.views import LoginView, RefreshView, change_password_view, jwks_view
@@ -15,6 +16,9 @@ urlpatterns = [
     # Our public keys, for any service that checks our tokens (accounts/keys.py).
     path(".well-known/jwks.json", jwks_view, name="jwks"),
     path("api/hello/", views.hello, name="hello"),
+    # The API's OpenAPI description, and Swagger UI to read and try it.
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/notes/", NoteList.as_view(), name="note-list"),
     # simplejwt's views, throttled and never cached (accounts/views.py): trade
     # a username and password for tokens, and a refresh token for new ones.

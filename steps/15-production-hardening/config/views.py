@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import (
     api_view,
     authentication_classes,
@@ -7,8 +8,10 @@ from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.models import LoginSession
+from config.openapi import MessageSerializer
 
 
+@extend_schema(responses=MessageSerializer)  # for the OpenAPI description
 @api_view(["GET"])
 # Public: it does not even look at credentials, so a client that sends a stale
 # or broken token still gets an answer. With JWT authentication, AllowAny alone
@@ -19,6 +22,7 @@ def hello(request):
     return Response({"message": "Hello, world!"})
 
 
+@extend_schema(responses=MessageSerializer)
 @api_view(["GET"])
 # IsAuthenticated is already the default (settings.py); a view that must stay
 # protected says so anyway, so it stays protected if the default changes.
@@ -29,6 +33,7 @@ def protected_view(request):
     )
 
 
+@extend_schema(responses=MessageSerializer)
 @api_view(["GET"])
 # Staff only, decided from the user in the database (loaded fresh on every
 # request), never from the token's is_staff claim, which may be stale.
@@ -37,6 +42,7 @@ def staff_view(request):
     return Response({"message": f"Hello, {request.user.username}. You are staff."})
 
 
+@extend_schema(request=None, responses={204: None})  # no body, either way
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 def logout_all_view(request):
