@@ -91,6 +91,7 @@ class Postgres:
             "--no-sync",  # a throwaway cluster: no waiting for the disk
             "-E", "UTF8",
         )  # fmt: skip
+        self._log = open(Path(self._tmp.name) / "server.log", "wb")
         self.process = subprocess.Popen(
             [
                 str(self.bin / "postgres"),
@@ -110,7 +111,7 @@ class Postgres:
                 "full_page_writes=off",
             ],  # fmt: skip
             stdout=subprocess.DEVNULL,
-            stderr=open(Path(self._tmp.name) / "server.log", "wb"),
+            stderr=self._log,
             preexec_fn=_as_owner,
         )
         self._wait_until_ready()
@@ -149,6 +150,8 @@ class Postgres:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        if getattr(self, "_log", None) is not None:
+            self._log.close()
         self._tmp.cleanup()
 
     def __enter__(self) -> Postgres:
