@@ -10,7 +10,7 @@ PORT ?= 8000
 SERVER ?= runserver
 
 .DEFAULT_GOAL := help
-.PHONY: help list final test test-race test-final check notebooks lab docs bench setup clean distclean
+.PHONY: help list final final-cluster test test-race test-final check notebooks lab docs bench setup clean distclean
 
 help: ## this list
 	@echo "JWT authentication in Django, step by step. Commands:"
@@ -30,6 +30,9 @@ step-%: ## run step N's server on 127.0.0.1:8000 (PORT=, HOST=; SERVER=gunicorn 
 
 final: ## run final/'s server, the finished project
 	@$(HARNESS) serve final --host $(HOST) --port $(PORT) --server $(SERVER)
+
+final-cluster: ## final/ scaled out: 2 gunicorn instances behind nginx (https), PostgreSQL, Redis
+	@$(HARNESS) cluster
 
 test: ## every test: each step, final/, notebooks, docs, lint (one summary line)
 	@$(HARNESS) test

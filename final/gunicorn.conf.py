@@ -14,7 +14,8 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
 # Worker processes: each answers one request at a time. Two per core is a
 # common start; measure before changing it. Each worker has its own memory:
-# the throttle's local-memory cache counts per worker (config/settings.py).
+# without REDIS_URL, the throttle's local-memory cache counts per worker
+# (config/settings.py).
 workers = int(os.environ.get("WEB_CONCURRENCY", 2))
 
 # A request that takes longer than this kills its worker (a new one starts).

@@ -11,6 +11,7 @@
     python3 -m harness lab                  JupyterLab on the notebooks
     python3 -m harness notebook 4           notebook 04 headless, outputs printed
     python3 -m harness bench                time setup-free start-up and tests
+    python3 -m harness cluster              final/ scaled out (make final-cluster)
 
 Any Python 3.11+ can start it: it creates .venv and installs what the command
 needs on first use, then runs itself again inside .venv.
@@ -137,6 +138,12 @@ COMMANDS = {
         _call("lab", "headless", "step"),
     ),
     "bench": ("dev", "measure start-up and test times", [], _call("bench", "main")),
+    "cluster": (
+        "base",
+        "final/ as two instances behind nginx, on PostgreSQL and Redis",
+        [],
+        _call("cluster", "main"),
+    ),
 }
 
 

@@ -92,6 +92,9 @@ class Postgres:
             "-E", "UTF8",
         )  # fmt: skip
         self._log = open(Path(self._tmp.name) / "server.log", "wb")
+        return self._launch()
+
+    def _launch(self) -> Postgres:
         self.process = subprocess.Popen(
             [
                 str(self.bin / "postgres"),
@@ -117,6 +120,12 @@ class Postgres:
         self._wait_until_ready()
         return self
 
+    def restart(self) -> Postgres:
+        """Stop the server (fast shutdown: every connection is cut) and start
+        it again on the same port and data, as a database upgrade would."""
+        self._shut_down(self.process)
+        return self._launch()
+
     def _wait_until_ready(self, timeout: float = 30) -> None:
         started = time.monotonic()
         while time.monotonic() - started < timeout:
@@ -139,10 +148,25 @@ class Postgres:
     def url(self, database: str) -> str:
         return f"postgres://{USER}@127.0.0.1:{self.port}/{database}"
 
+    def create(self, database: str) -> str:
+        """Create an empty database; its URL."""
+        import psycopg
+
+        with psycopg.connect(self.url("postgres"), autocommit=True) as db:
+            db.execute(f'CREATE DATABASE "{database}"')
+        return self.url(database)
+
     def stop(self) -> None:
         """Stop the server this object started, by its process id (SIGINT:
         PostgreSQL's fast shutdown), then remove its files."""
         process, self.process = self.process, None
+        self._shut_down(process)
+        if getattr(self, "_log", None) is not None:
+            self._log.close()
+        self._tmp.cleanup()
+
+    @staticmethod
+    def _shut_down(process: subprocess.Popen | None) -> None:
         if process is not None and process.poll() is None:
             process.send_signal(signal.SIGINT)
             try:
@@ -150,9 +174,6 @@ class Postgres:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        if getattr(self, "_log", None) is not None:
-            self._log.close()
-        self._tmp.cleanup()
 
     def __enter__(self) -> Postgres:
         return self.start()

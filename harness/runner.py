@@ -77,6 +77,10 @@ def jobs(selected: list[str] | None = None) -> list[Job]:
         if "production-settings" in step.features:
             args = [*project_args(step), "--database", "postgres", "tests/features"]
             out.append(Job(f"{step.relpath} on PostgreSQL", args, weight=3))
+    # The cluster lane: final/ as two gunicorn instances behind nginx, on
+    # PostgreSQL and Redis (tests/cluster/; skipped, and counted so, where
+    # they are not installed).
+    out.append(Job("final/ as a cluster", ["tests/cluster"], weight=6))
     # Two processes share the notebooks (every other one in each): each
     # notebook still gets its own kernel and server, but Python, pytest and
     # nbclient start twice, not once per notebook.

@@ -257,9 +257,21 @@ LOGGING = {
 }
 
 # The throttles count in this cache. Local memory is per process: enough for
-# one `runserver`; several processes or machines need a cache they share
-# (Redis: CACHES has its own entry, and this names it).
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# one `runserver`. gunicorn's workers, or two instances behind a proxy, must
+# share the count, or each allows the whole rate: REDIS_URL (for example
+# redis://127.0.0.1:6379/0) names a Redis they all reach, through Django's
+# own Redis backend. A Redis that does not answer in half a second is a
+# failure, not a wait: the throttled views then answer 503 (config/hardening.py).
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 THROTTLE_CACHE = "default"
 
 # No request body above 64 KB (Django's default: 2.5 MB). DRF reads JSON and

@@ -373,6 +373,22 @@ def test_without_postgresql_the_postgresql_lane_is_skipped_loudly(tmp_path):
     assert any("apt-get install postgresql" in r for r in result.skip_reasons)
 
 
+def test_without_redis_or_nginx_the_cluster_lane_is_skipped_loudly(tmp_path):
+    """No Redis (or no nginx): the cluster's tests count as skipped, and the
+    run says once how to install what is missing."""
+    from harness import runner
+
+    job = runner.Job("cluster lane, no Redis", ["tests/cluster", "-k", "spreads"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REDIS_SERVER", str(tmp_path / "no-such-redis-server"))
+        result = runner.run_job(job, tmp_path)
+    assert (result.passed, result.failed, result.skipped) == (0, 0, 1), result.output
+    assert any(
+        "apt-get install postgresql redis-server nginx" in r
+        for r in result.skip_reasons
+    )
+
+
 def test_a_notebook_runs_headless_and_shows_its_outputs():
     """`make notebook-1`: the notebook runs on its own server, without
     JupyterLab, and every cell's source and output is printed."""
