@@ -21,6 +21,7 @@ from harness.net import Client
 from harness.project import Project
 from harness.registry import ROOT, load
 from harness.server import RESOURCE_SERVICE, ResourceServer, Server
+from harness.serving import SETTINGS, who_serves
 
 # The headers worth looking at in a lesson about authentication.
 INTERESTING_HEADERS = (
@@ -105,11 +106,13 @@ def connect(step: str | int, *, ours: bool = False, **env: str) -> Api:
     notebook that compares two steps, or needs settings (the throttles on,
     say) that it must start the server with.
     """
-    project = Project.at(load().step(step).path)
+    chosen = load().step(step)
+    project = Project.at(chosen.path)
     base_url = None if ours else os.environ.get("BASE_URL")
     if base_url:
         print(f"Using the server at {base_url} (from BASE_URL).")
         api = Api(base_url, project)
+        _check_server(api, chosen, env)
         if "ACCESS_TOKEN_SECONDS" in env:
             _check_lifetime(api, step, int(env["ACCESS_TOKEN_SECONDS"]))
         return api
@@ -133,6 +136,37 @@ def connect_resource(auth: Api, **env: str) -> Api:
         f" {auth.base_url} (stopped by close())."
     )
     return Api(server.url, project, server)
+
+
+class WrongServer(RuntimeError):
+    """BASE_URL names a server this notebook cannot use: the message says
+    what to start instead."""
+
+
+def _check_server(api: Api, step, env: dict) -> None:
+    """Is BASE_URL's server up, this notebook's step, with its settings? Say
+    so in a sentence now, rather than fail in a later cell."""
+    settings = "".join(f"{k}={v} " for k, v in env.items())
+    start = f"{settings}make step-{step.number} PORT=..."
+    fix = f"Start it with `{start}`, or unset BASE_URL: the notebook starts its own."
+    try:
+        requests.get(api.base_url + "/api/hello/", timeout=3)
+    except requests.RequestException:
+        raise WrongServer(f"No server answers at {api.base_url}. {fix}") from None
+    serving = who_serves(api.base_url)
+    if serving is None:
+        return  # not a `make step-N` of this machine: we cannot know more
+    if serving["folder"] != step.folder:
+        raise WrongServer(
+            f"The server at {api.base_url} is {serving['folder']}, not "
+            f"{step.folder}, this notebook's step. {fix}"
+        )
+    wanted = {k: str(v) for k, v in env.items() if k in SETTINGS}
+    if any(serving["env"].get(k) != v for k, v in wanted.items()):
+        raise WrongServer(
+            f"The server at {api.base_url} was started without the settings this "
+            f"notebook needs ({settings.strip()}). {fix}"
+        )
 
 
 def _check_lifetime(api: Api, step: str | int, seconds: int) -> None:

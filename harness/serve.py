@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 
+from harness import serving
 from harness.net import port_is_free
 from harness.project import (
     DEMO_USERS,
@@ -227,6 +228,7 @@ def main(number: str, host: str, port: str, server: str = "runserver") -> int:
         config = ["-c", GUNICORN_CONFIG, "--bind", bind, "config.wsgi"]
         command = [sys.executable, "-m", "gunicorn", *config]
     os.chdir(project.path)
+    serving.record(port, step.folder)  # for notebooks given BASE_URL
     if os.name == "posix":
         os.execve(command[0], command, env)
     return subprocess.call(command, env=env)

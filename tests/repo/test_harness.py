@@ -446,3 +446,28 @@ def test_reset_starts_a_step_over():
     assert not any(path.exists() for path in made)
     assert "Removed steps/01-bare-django/db.sqlite3" in done.stdout
     assert reset("1") == 0  # again: nothing left to remove, and no error
+
+
+def test_a_notebook_given_the_wrong_server_says_so_in_a_sentence(monkeypatch):
+    """BASE_URL naming no server, another step's `make step-N`, or one
+    started without the lifetime the notebook needs: a WrongServer error
+    that says what to start, before any cell depends on it."""
+    from harness import serving
+    from harness.notebook import WrongServer, connect
+
+    monkeypatch.setenv("BASE_URL", f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(WrongServer, match="No server answers at .* `make step-4 PORT=...`"):
+        connect("04")
+    with Server(Project.at(load().step("04").path)) as server:
+        monkeypatch.setenv("BASE_URL", server.url)
+        monkeypatch.setattr(serving, "NOTES", ROOT / ".cache" / "serving-test")
+        serving.record(server.port, "04-jwt-authentication")  # as make step-4 does
+        try:
+            connect("04").close()  # the right one: no complaint
+            with pytest.raises(WrongServer, match="is 04-jwt-authentication, not 05"):
+                connect("05")
+            wanted = "ACCESS_TOKEN_SECONDS=10 make step-4"
+            with pytest.raises(WrongServer, match=wanted):
+                connect("04", ACCESS_TOKEN_SECONDS="10")
+        finally:
+            shutil.rmtree(serving.NOTES)
