@@ -86,12 +86,17 @@ def _stop(process: subprocess.Popen | None, sig=signal.SIGTERM, group=False) -> 
 
 
 class Redis:
-    """redis-server, in memory only (no file is written), on a free port."""
+    """redis-server, in memory only (no file is written), on a free port, with
+    a password made for this run. It must have one: Django's Redis cache
+    stores Python pickles, so whoever can write to this Redis can make the
+    instances run code of their choosing, and 127.0.0.1 is open to every
+    user of this machine."""
 
     def __init__(self, folder: Path):
         self.folder = folder
         self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.password = secrets.token_urlsafe(16)
+        self.url = f"redis://:{self.password}@127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen | None = None
 
     def start(self) -> Redis:
@@ -110,6 +115,8 @@ class Redis:
                 str(self.folder),
                 "--logfile",
                 str(self.folder / "redis.log"),
+                "--requirepass",
+                self.password,
             ],  # fmt: skip
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -117,6 +124,7 @@ class Redis:
         deadline = time.monotonic() + 10
         while not self.answers():
             if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
                 raise RuntimeError(f"redis-server did not start:\n{self.log()}")
             time.sleep(0.05)
         return self
@@ -125,8 +133,11 @@ class Redis:
         """Does it answer PING? (Redis's readiness check.)"""
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
-                s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
+                s.sendall(f"AUTH {self.password}\r\nPING\r\n".encode())
+                answer = b""
+                while answer.count(b"\r\n") < 2 and (chunk := s.recv(64)):
+                    answer += chunk
+                return answer == b"+OK\r\n+PONG\r\n"
         except OSError:
             return False
 
@@ -263,9 +274,13 @@ class Nginx:
                 CERTIFICATE_KEY=key,
             )
         )
-        if os.geteuid() == 0:  # its worker runs as www-data: let it write here
+        if os.geteuid() == 0:
+            # Started as root, nginx runs its worker as NGINX_USER, which
+            # must reach this folder (to buffer large bodies): the run's
+            # folder may be passed through, not listed, by others.
             user = pwd.getpwnam(NGINX_USER)
             os.chown(self.folder, user.pw_uid, user.pw_gid)
+            self.folder.parent.chmod(0o711)
         self.process: subprocess.Popen | None = None
 
     def start(self) -> Nginx:
@@ -279,7 +294,7 @@ class Nginx:
                 "-e",
                 str(self.folder / "error.log"),
                 "-g",
-                "daemon off;",
+                "daemon off;" + (f" user {NGINX_USER};" if os.geteuid() == 0 else ""),
             ],  # fmt: skip
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
@@ -399,9 +414,13 @@ class Cluster:
 
     def start(self) -> Cluster:
         try:
-            self.postgres = postgres.Postgres().start()
+            # Each object is kept before it starts, so that stop() below
+            # stops it even if it fails (or Ctrl-C comes) half-way.
+            self.postgres = postgres.Postgres()
+            self.postgres.start()
             self.postgres.create("notes")
-            self.redis = Redis(self.folder).start()
+            self.redis = Redis(self.folder)
+            self.redis.start()
             self.env = self.environment()
             done = self.manage("migrate", "--noinput")  # once, before both
             if done.returncode:

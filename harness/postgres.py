@@ -1,12 +1,13 @@
 """A throwaway PostgreSQL server, for the tests' PostgreSQL lane (step 15 on).
 
 It lives in a temporary directory, listens on 127.0.0.1 and a free port,
-trusts local connections (nothing else can reach it), and is stopped by the
-process id it started. PostgreSQL refuses to run as root: as root (as CI
-runs), the server runs as Debian's `postgres` user.
+asks for a password made for this run (other users of this machine can
+reach 127.0.0.1 too), and is stopped by the process id it started.
+PostgreSQL refuses to run as root: as root (as CI runs), the server runs as
+Debian's `postgres` user.
 
     with Postgres() as pg:
-        url = pg.create("notes")   # postgres://postgres@127.0.0.1:PORT/notes
+        url = pg.create("notes")   # postgres://postgres:PASSWORD@127.0.0.1:PORT/notes
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import glob
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import subprocess
@@ -70,6 +72,7 @@ class Postgres:
         self._tmp = tempfile.TemporaryDirectory(prefix="jwt-tutorial-pg-")
         self.data = Path(self._tmp.name) / "data"
         self.process: subprocess.Popen | None = None
+        self.password = secrets.token_urlsafe(16)
 
     def _run(self, *command: str) -> None:
         subprocess.run(
@@ -83,11 +86,17 @@ class Postgres:
     def start(self) -> Postgres:
         if os.geteuid() == 0:
             shutil.chown(self._tmp.name, USER)
+        password_file = Path(self._tmp.name) / "password"
+        password_file.write_text(self.password)
+        if os.geteuid() == 0:
+            shutil.chown(password_file, USER)
         self._run(
             str(self.bin / "initdb"),
             "-D", str(self.data),
             "-U", USER,
-            "--auth=trust",
+            f"--pwfile={password_file}",
+            "--auth-host=scram-sha-256",  # over TCP: the password
+            "--auth-local=trust",  # its socket: in our folder, ours only
             "--no-sync",  # a throwaway cluster: no waiting for the disk
             "-E", "UTF8",
         )  # fmt: skip
@@ -146,7 +155,7 @@ class Postgres:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def url(self, database: str) -> str:
-        return f"postgres://{USER}@127.0.0.1:{self.port}/{database}"
+        return f"postgres://{USER}:{self.password}@127.0.0.1:{self.port}/{database}"
 
     def create(self, database: str) -> str:
         """Create an empty database; its URL."""

@@ -13,6 +13,7 @@ names (REST_FRAMEWORK) and the token views use:
 """
 
 import logging
+import secrets
 import time
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.core.cache import caches
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
+from redis.exceptions import RedisError
 from rest_framework import exceptions, parsers
 from rest_framework.throttling import (
     BaseThrottle,
@@ -84,7 +86,12 @@ class CountsInThrottleCache(SimpleRateThrottle):
     503. Letting it through would lift the login limit for as long as an
     attacker could keep Redis down."""
 
-    LOCK_WAIT = 1.0  # seconds a request waits for its client's lock
+    # Seconds the lock lives, should its holder die holding it (an instance
+    # killed): twice the longest a check takes, two cache calls of 0.5 s at
+    # most (settings.py). A request waits a little longer than that for its
+    # client's lock, so a dead holder delays the client, never refuses it.
+    LOCK_EXPIRY = 2
+    LOCK_WAIT = 2.5
 
     @property
     def cache(self):
@@ -97,22 +104,21 @@ class CountsInThrottleCache(SimpleRateThrottle):
             key = self.get_cache_key(request, view)
             if key is None:
                 return True
-            if not self._lock(f"{key}:lock"):
+            lock, mine = f"{key}:lock", secrets.token_hex(8)
+            if not self._lock(lock, mine):
                 raise ThrottleUnavailable()  # its own requests hold it: a flood
             try:
                 return super().allow_request(request, view)
             finally:
-                self.cache.delete(f"{key}:lock")
-        except Unavailable:
-            raise
-        except Exception as error:  # whatever the cache's client raises
-            security.error("throttle cache failed: %s", type(error).__name__)
+                if self.cache.get(lock) == mine:  # not a later holder's
+                    self.cache.delete(lock)
+        except (RedisError, OSError) as error:  # the cache does not answer
+            security.error("throttle cache failed: %r", error)
             raise ThrottleUnavailable() from None
 
-    def _lock(self, name):
+    def _lock(self, name, mine):
         deadline = time.monotonic() + self.LOCK_WAIT
-        # Expires by itself after a second, should its holder die holding it.
-        while not self.cache.add(name, 1, timeout=1):
+        while not self.cache.add(name, mine, timeout=self.LOCK_EXPIRY):
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.002)
@@ -146,6 +152,23 @@ class NoStore:
         return response
 
 
+def database_unreachable(exc):
+    """Is this error the database not answering (down, restarting, out of
+    reach), rather than a bug (a missing table, a deadlock), which must stay
+    a 500 that someone looks into? PostgreSQL's codes: no code when no
+    connection was made; class 08, connection exceptions; 57P01 to 57P03,
+    the server shutting down or starting."""
+    if isinstance(exc, InterfaceError):  # a connection that is already closed
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__
+    state = getattr(cause, "sqlstate", "") or ""
+    if type(cause).__module__.startswith("psycopg") and not state:
+        return True
+    return state.startswith("08") or state in ("57P01", "57P02", "57P03")
+
+
 def exception_handler(exc, context):
     """DRF's handler, then one shape for every error: `detail` for people,
     `code` for programs. A validation error says which fields, under
@@ -164,8 +187,8 @@ def exception_handler(exc, context):
     # The database is down or restarting: say so, and when to try again.
     # (Each process checks its kept connection before using it again
     # (CONN_HEALTH_CHECKS), so requests succeed again once it is back.)
-    elif isinstance(exc, (OperationalError, InterfaceError)):
-        security.error("database failed: %s", type(exc).__name__)
+    elif database_unreachable(exc):
+        security.error("database unreachable: %r", exc)
         exc = DatabaseUnavailable()
     # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES, which
     # names this module's parser, as it loads.
