@@ -456,7 +456,8 @@ def test_a_notebook_given_the_wrong_server_says_so_in_a_sentence(monkeypatch):
     from harness.notebook import WrongServer, connect
 
     monkeypatch.setenv("BASE_URL", f"http://127.0.0.1:{free_port()}")
-    with pytest.raises(WrongServer, match="No server answers at .* `make step-4 PORT=...`"):
+    nobody = "No server answers at .* `make step-4 PORT=...`"
+    with pytest.raises(WrongServer, match=nobody):
         connect("04")
     with Server(Project.at(load().step("04").path)) as server:
         monkeypatch.setenv("BASE_URL", server.url)
