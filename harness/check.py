@@ -97,13 +97,16 @@ def main(number: str, directory: str) -> int:
     print(f"against {step.label}: {step.heading}  (settings: {settings_module})\n")
     # One process answers two questions: does the project start at all, and
     # do its models match its migrations (else the tests' tables are missing)?
-    starts = subprocess.run(
-        [sys.executable, "-c", _STARTS_AND_IS_MIGRATED],
-        env={**clean_env(), **project.env(throttle="off", full=False)},
-        timeout=120,
-        capture_output=True,
-        text=True,
-    )
+    # makemigrations opens the database: a throwaway one, not the project's.
+    with tempfile.TemporaryDirectory() as tmp:
+        ours = project.env(database=Path(tmp) / "db.sqlite3", full=False)
+        starts = subprocess.run(
+            [sys.executable, "-c", _STARTS_AND_IS_MIGRATED],
+            env={**clean_env(), **ours},
+            timeout=120,
+            capture_output=True,
+            text=True,
+        )
     if starts.returncode == 3:
         last = starts.stderr.strip().splitlines()[-1:] or ["(no message)"]
         print(f"Your project does not start: {last[0]}")

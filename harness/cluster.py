@@ -395,7 +395,8 @@ class Cluster:
             env["REDIS_URL"] = self.redis.url
         if self.quick_hasher:
             # harness.settings: final/'s settings, with the quicker hasher.
-            env.update(Project.at(FINAL).env(hasher="quick", full=False))
+            # The production keys above stay: keys=False.
+            env.update(Project.at(FINAL).env(hasher="quick", keys=False, full=False))
             env["DJANGO_ENV"] = "production"  # env() chose development
             env["TUTORIAL_DATABASE_URL"] = env["DATABASE_URL"]
         env.update(self.extra_env)

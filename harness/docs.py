@@ -6,7 +6,8 @@ A document marks generated regions with HTML comments (invisible on GitHub):
     <!-- include: steps/04-jwt-authentication/config/settings.py REST_FRAMEWORK -->
     <!-- diff: steps/03-.../config/settings.py steps/04-.../config/settings.py -->
     <!-- run: 04 -->          (a ```console block: its "$ " commands are run for
-                               real against step 04's server, outputs replaced)
+                               real against step 04's server, outputs replaced;
+                               both in a reader's clone, never in steps/)
     <!-- run: 15 throttled --> (the same, on a server of its own with the
                                throttles on, which the tests' servers turn off)
     <!-- chapter: 04 -->      (the chapter's heading and links, from steps.toml;
@@ -28,8 +29,10 @@ import contextlib
 import difflib
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -261,9 +264,11 @@ def _shell_env() -> dict:
     return {**env, **BYTECODE, "PATH": os.pathsep.join(filter(None, path))}
 
 
-def run_block(server: Server, body: str, resource: Server | None = None) -> str:
-    """Run a console block's commands against `server` (shown as port 8000)
-    and, from step 14, its resource service (shown as 8001)."""
+def run_block(
+    server: Server, body: str, resource: Server | None = None, cwd: Path = ROOT
+) -> str:
+    """Run a console block's commands, in `cwd`, against `server` (shown as
+    port 8000) and, from step 14, its resource service (shown as 8001)."""
     ports = {SHOWN_PORT: server.port}
     if resource is not None:
         ports[SHOWN_PORT + 1] = resource.port
@@ -281,6 +286,7 @@ def run_block(server: Server, body: str, resource: Server | None = None) -> str:
         text=True,
         timeout=60,
         env=_shell_env(),
+        cwd=cwd,
     )
     if done.returncode:
         raise DocError(f"a command failed:\n{done.stdout}\n{done.stderr}")
@@ -299,30 +305,55 @@ def run_block(server: Server, body: str, resource: Server | None = None) -> str:
 RUN_OPTIONS = {"throttled": {"TUTORIAL_THROTTLE": ""}}
 
 
+@contextlib.contextmanager
+def readers_clone():
+    """A reader's fresh clone to replay the commands in: copies of steps/ and
+    final/ without local state, the real .venv and notebooks/ beside them,
+    and git ignoring what it ignores here. What the commands and servers
+    write (.secrets.json, curl's cookie jar) stays there, and goes with it."""
+    with tempfile.TemporaryDirectory(prefix="jwt-tutorial-docs-") as tmp:
+        clone = Path(tmp)
+        local = ("__pycache__", ".venv", "*.sqlite3", ".secrets.json")
+        for name in ("steps", "final"):
+            shutil.copytree(
+                ROOT / name, clone / name, ignore=shutil.ignore_patterns(*local)
+            )
+        for name in (".venv", "notebooks"):
+            (clone / name).symlink_to(ROOT / name)
+        shutil.copy(ROOT / ".gitignore", clone)
+        subprocess.run(["git", "init", "-q"], cwd=clone, check=True)
+        yield clone
+
+
 def _run_all(jobs: list[tuple[str, str]]) -> dict[int, str]:
     """Run every run: region, one fresh server per step (and options), in
-    parallel."""
+    parallel, in a reader's clone (readers_clone())."""
     by_step: dict[str, list[int]] = {}
     for index, (args, _) in enumerate(jobs):
         by_step.setdefault(args, []).append(index)
 
-    def one_step(args: str) -> dict[int, str]:
+    def one_step(args: str, clone: Path) -> dict[int, str]:
         step, *options = args.split()
         unknown = set(options) - set(RUN_OPTIONS)
         if unknown:
             raise DocError(f"run: {args}: unknown option(s) {sorted(unknown)}")
         env = {k: v for option in options for k, v in RUN_OPTIONS[option].items()}
-        project = Project.at(load().step(step).path)
+        project = Project.at(clone / load().step(step).relpath)
         with contextlib.ExitStack() as stack:
-            server = stack.enter_context(Server(project, env))
+            # keys=False: as the reader's `make step-N`, the step makes its
+            # own keys into .secrets.json (chapter 7 looks at the file).
+            server = stack.enter_context(Server(project, env, keys=False))
             resource = None
             if (project.path / RESOURCE_SERVICE).is_dir():
                 resource = stack.enter_context(ResourceServer(project.path, server.url))
-            return {i: run_block(server, jobs[i][1], resource) for i in by_step[args]}
+            return {
+                i: run_block(server, jobs[i][1], resource, cwd=clone)
+                for i in by_step[args]
+            }
 
     results: dict[int, str] = {}
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for found in pool.map(one_step, by_step):
+    with readers_clone() as clone, ThreadPoolExecutor(max_workers=2) as pool:
+        for found in pool.map(one_step, by_step, [clone] * len(by_step)):
             results.update(found)
     return results
 

@@ -6,8 +6,10 @@ learn the settings module, so the same tooling works on any project layout.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import secrets
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -21,6 +23,35 @@ from harness.setup import BYTECODE
 # notes, and she is staff: she can log in to /admin/ and open /api/staff/.
 DEMO_USERS = (("user", "pass"), ("alice", "wonderland"))
 STAFF = {"alice"}
+
+# The keys a project's settings read from step 07 on (step 14 on signs with
+# JWT_PRIVATE_KEY instead of JWT_SIGNING_KEY). Without them, development
+# settings make their own and keep them in .secrets.json in the project's
+# folder: the lesson of `make step-N`, and no business of a test.
+KEY_NAMES = ("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY", "JWT_PRIVATE_KEY")
+
+
+@functools.cache
+def development_keys() -> dict:
+    """Keys for the projects the harness runs, the same for every project and
+    server this process starts (a token a test signs in-process is good at
+    its servers, and the other way round): this process's own where it has
+    them (a parent harness process's), else made here, once."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    def made(name: str) -> str:
+        if name != "JWT_PRIVATE_KEY":
+            return secrets.token_urlsafe(48)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+
+    return {name: os.environ.get(name) or made(name) for name in KEY_NAMES}
+
 
 _SETTINGS_RE = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
 
@@ -62,6 +93,7 @@ class Project:
         hasher="",
         hosts="",
         throttle="",
+        keys=True,
         full=True,
     ) -> dict:
         """Environment that runs this project under harness.settings.
@@ -72,8 +104,11 @@ class Project:
         turn the throttles off (throttle="off": tests log in hundreds of
         times from one address; the throttling tests turn them back on).
         DJANGO_ENV is "development": final/ runs production when nothing is
-        set (steps ignore it unless it says "production"). With full=False,
-        only the variables this sets, not a copy of os.environ.
+        set (steps ignore it unless it says "production"). With keys=True,
+        development_keys(), so the project never writes .secrets.json into
+        its folder; keys=False leaves that to it (`make step-N`: a learner's
+        run). With full=False, only the variables this sets, not a copy of
+        os.environ.
         """
         ours = {
             "PYTHONPATH": os.pathsep.join(
@@ -88,6 +123,7 @@ class Project:
             "TUTORIAL_ALLOWED_HOSTS": hosts,
             "TUTORIAL_THROTTLE": throttle,
             **BYTECODE,
+            **(development_keys() if keys else {}),
         }
         if full:
             environ = {**os.environ, **ours}

@@ -162,8 +162,9 @@ def main(number: str, host: str, port: str, server: str = "runserver") -> int:
     else:
         # Serving a room: the steps accept only localhost (ALLOWED_HOSTS), so
         # run them through harness.settings with every host allowed, for this
-        # run only, on the step's own database. A dev server: trusted networks.
-        env = project.env(database=project.path / "db.sqlite3", hosts="*")
+        # run only, on the step's own database and keys. A dev server: trusted
+        # networks.
+        env = project.env(database=project.path / "db.sqlite3", hosts="*", keys=False)
         print(f"Serving {host} to the room: ALLOWED_HOSTS is opened for this run.")
     # As manage.py does: development unless the reader chose otherwise (final/
     # runs production when nothing is set; the steps ignore anything else).

@@ -112,9 +112,10 @@ class Server:
 
     ready_path = READY_PATH
 
-    def __init__(self, project: Project, env: dict | None = None):
+    def __init__(self, project: Project, env: dict | None = None, keys=True):
         self.project = project
         self.extra_env = env or {}
+        self.keys = keys  # Project.env(): False lets the project make its own
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._tmp = tempfile.TemporaryDirectory(prefix="jwt-tutorial-")
@@ -125,14 +126,16 @@ class Server:
         """The server's environment: the project's settings through
         harness.settings, on a copy of the template database."""
         if os.environ.get("TUTORIAL_POSTGRES"):  # the PostgreSQL lane
-            env = self.project.env(hasher="quick", throttle="off")
+            env = self.project.env(hasher="quick", throttle="off", keys=self.keys)
             name = f"server_{self.port}_{os.getpid()}"
             url = postgres_database(self.project, self.extra_env, name)
             return {**env, "TUTORIAL_DATABASE_URL": url}
         database = Path(self._tmp.name) / "db.sqlite3"
         if not database.exists():  # a restart keeps its data
             shutil.copyfile(template_database(self.project, self.extra_env), database)
-        return self.project.env(database=database, hasher="quick", throttle="off")
+        return self.project.env(
+            database=database, hasher="quick", throttle="off", keys=self.keys
+        )
 
     def start(self, timeout: float = 30.0) -> Server:
         env = self.environment()
