@@ -17,6 +17,7 @@ variables that only a runner would set.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ import pytest
 
 from harness.project import Project, ProjectError
 from harness.registry import ROOT, Step, load
+from harness.setup import BYTECODE
 
 FEATURE_TESTS = ROOT / "tests" / "features"
 HOW = (
@@ -107,6 +109,11 @@ def _wants_feature_tests(paths: list[str]) -> bool:
 def pytest_load_initial_conftests(early_config, parser, args):
     """Runs before pytest-django reads DJANGO_SETTINGS_MODULE."""
     global _target
+    # Bytecode goes to .cache/, this process's (what the variable would have
+    # set at start-up) and its children's: a plain `pytest --step 7` would
+    # otherwise leave __pycache__ folders in the step's.
+    sys.pycache_prefix = BYTECODE["PYTHONPYCACHEPREFIX"]
+    os.environ.update(BYTECODE)
     options = parser.parse_known_args(args)
     if options.help or options.version:
         return
