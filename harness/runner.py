@@ -11,6 +11,8 @@ harness/pytest_plugin.py). Jobs:
 They run side by side (one more than there are CPU cores). Every test has a
 timeout (pytest-timeout, pyproject.toml) and so does every job: a job that
 hangs is stopped, reported by name as a failure with the output it had.
+A run that leaves a file in steps/ or final/, or takes one away, fails and
+names it: the tests start fresh, and a learner's folders stay as they were.
 The last line is "Total: N passed, N failed" (", N skipped" when any).
 """
 
@@ -240,9 +242,46 @@ def race() -> int:
     return _run(todo, workers=len(todo))
 
 
+# The learner's folders. Tests start fresh: they never leave a file there
+# (.secrets.json, a database, bytecode) nor take one away.
+LEARNER_FOLDERS = ("steps", "final")
+
+
+def untracked_files() -> set[str] | None:
+    """What git does not track in the learner's folders, ignored files too
+    (a new folder is one line); None outside a git checkout: not checked."""
+    done = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored", "--", *LEARNER_FOLDERS],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        return None
+    return {line[3:] for line in done.stdout.splitlines() if line[:2] in ("??", "!!")}
+
+
+def changed_files(before: set[str] | None) -> list[str]:
+    """How the learner's folders differ from `before`, one line per file or
+    folder that appeared or went, said on the terminal; empty if they do not."""
+    after = untracked_files()
+    if before is None or after is None:
+        return []
+    changed = [f"appeared: {name}" for name in sorted(after - before)] + [
+        f"went: {name}" for name in sorted(before - after)
+    ]
+    if changed:
+        print(
+            "\nFAIL: the tests changed the learner's folders (or something ran"
+            " there meanwhile: a make step-N, say):\n  " + "\n  ".join(changed)
+        )
+    return changed
+
+
 def _run(todo: list[Job], workers: int) -> int:
     print(f"Running {len(todo)} test jobs, {workers} at a time ...", flush=True)
     started = time.monotonic()
+    before = untracked_files()
     results = run_all(todo, workers, lambda line: print(line, flush=True))
     for result in (r for r in results if r.failed):
         print(f"\n===== {result.job.name}: output =====\n{result.output}")
@@ -255,6 +294,8 @@ def _run(todo: list[Job], workers: int) -> int:
     for reason in reasons:
         print(f"\nSKIPPED: {reason}")
     print(f"\nWall time: {time.monotonic() - started:.1f}s, CPU time: {cpu:.1f}s")
+    if changed_files(before):
+        failed += 1  # a failure of the run, not of one test
     line = f"Total: {passed} passed, {failed} failed"
     print(line + (f", {skipped} skipped" if skipped else ""))
     return 1 if failed else 0
@@ -265,8 +306,10 @@ def one_step(number: str, pytest_args: list[str]) -> int:
     step = load().step(number)
     print(f"{step.label} ({step.relpath}): features {', '.join(step.features)}")
     print("(tests of features this step does not have are listed as deselected)")
-    return subprocess.call(
+    before = untracked_files()
+    status = subprocess.call(
         [*PYTEST, "-v", *project_args(step), "tests/features", *pytest_args],
         cwd=ROOT,
         env=clean_env(),
     )
+    return status or (1 if changed_files(before) else 0)

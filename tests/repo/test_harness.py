@@ -320,6 +320,43 @@ def test_pytest_runs_one_project_from_the_root():
     assert "3 passed" in done.stdout
 
 
+def test_harness_runs_leave_the_learners_folders_alone(tmp_path, monkeypatch):
+    """A notebook's servers (step 14's two services, on a database prepared
+    afresh), `pytest --step 7` and `make check` on a step's own folder give
+    the projects keys in the environment, throwaway databases, and bytecode
+    in .cache/: no .secrets.json, db.sqlite3 or __pycache__ appears in
+    steps/ or final/. (`make test` checks the same after every run:
+    harness/runner.py.)"""
+    from harness import runner, server
+    from harness.notebook import connect, connect_resource
+
+    for number in (7, 14):
+        kept = REGISTRY.step(number).path / ".secrets.json"
+        if kept.exists():
+            pytest.skip(
+                f"{kept.relative_to(ROOT)} is a learner's, and would hide a new one:"
+                f" `make reset-{number}` removes it"
+            )
+    before = runner.untracked_files()
+    monkeypatch.setattr(server, "TEMPLATES", tmp_path)  # a database made afresh
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+    api = connect("14", ours=True)
+    try:
+        resource = connect_resource(api)
+        login = {"username": "user", "password": "pass"}
+        access = api.post("/api/token/", json=login).json()["access"]
+        auth = {"Authorization": f"Bearer {access}"}
+        assert resource.get("/api/whoami/", headers=auth).status_code == 200
+        resource.close()
+    finally:
+        api.close()
+    done = plain_pytest("--step", "7", "-k", "hello")
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = harness("check", "1", str(REGISTRY.step(1).path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert runner.changed_files(before) == []
+
+
 def test_a_hung_job_is_stopped_and_named(tmp_path):
     """A job that outlives its timeout is stopped and reported as a failure,
     by name, with the output it had until then."""
