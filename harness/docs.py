@@ -56,10 +56,31 @@ LANGUAGES = {
     ".html": "html",
     ".js": "javascript",
     ".css": "css",
+    ".sh": "bash",
 }
 JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
 COOKIE_DATE = re.compile(r"expires=\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT")
 SHOWN_PORT = 8000
+# A command names its server by $API (and step 14's second one by $RESOURCE),
+# which the reader sets from `make step-N`'s banner and the replay sets to
+# the servers it starts: never by a port, which may be another on the reader's
+# machine. Output and prose may show one.
+HARD_CODED_PORT = re.compile(r"\b(?:127\.0\.0\.1|localhost):800[01](?!\d)")
+# A command longer than this can only be pasted, not typed: it becomes a
+# function of tutorial.sh, or a script in the step's folder. A curl may be
+# continued over several lines with backslashes instead.
+LONGEST_COMMAND = 100
+# Commands that may go on over several lines (a trailing backslash): a curl
+# (perhaps piped into, or kept in a variable), or one whose environment
+# variables come first.
+CONTINUABLE = re.compile(r"([^|]*\| *)?(\w+=\$\()?curl |(\w+=\S+ )+\S")
+# What every run: block's shell has sourced, as the reader's has.
+TUTORIAL_SH = "tutorial.sh"
+# The claims that change with every token: Unix times, random ids (a
+# token's, a session's), a hash of the (salted) password hash.
+TIME_CLAIM = re.compile(r'("(?:exp|iat|auth_time)": ?)\d{9,}')
+RANDOM_CLAIM = re.compile(r'("(?:jti|sid|hash_password)": ?")[0-9a-fA-F-]{16,}(")')
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?")
 # {"alg":"RS256","kid": in base64url: the same in every token of step 14 on.
 KEY_ID_HEADER = "eyJhbGciOiJSUzI1NiIsImtpZCI6"
 # A key's id and public number differ on every machine (each makes its key).
@@ -106,13 +127,30 @@ def symbol_source(path: Path, name: str) -> str:
     raise DocError(f"{path.relative_to(ROOT)} has no top-level {name!r}")
 
 
+def shell_function_source(path: Path, name: str) -> str:
+    """A shell function of tutorial.sh, `name() { ... }` (to the first line
+    that is a lone `}`, or on one line), with the comment lines right above."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines):
+        if line.startswith(f"{name}() {{"):
+            start = number
+            while start > 0 and lines[start - 1].startswith("#"):
+                start -= 1
+            end = number
+            while not lines[end].rstrip().endswith("}"):
+                end += 1
+            return "\n".join(lines[start : end + 1]) + "\n"
+    raise DocError(f"{path.relative_to(ROOT)} has no function {name!r}")
+
+
 def include(args: list[str]) -> str:
     relative, *symbol = args
     path = _source_path(relative)
     language = LANGUAGES.get(path.suffix, "")
     if symbol:
-        caption = f"[`{relative}`]({relative}), `{symbol[0]}`:"
-        code = symbol_source(path, symbol[0])
+        caption = f"[`{relative}`]({relative}), `{' '.join(symbol)}`:"
+        source = shell_function_source if path.suffix == ".sh" else symbol_source
+        code = "\n".join(source(path, name) for name in symbol)
     else:
         caption = f"[`{relative}`]({relative}):"
         code = path.read_text(encoding="utf-8")
@@ -236,8 +274,9 @@ def _shorten(token: str) -> str:
 
 
 def normalise(output: str, ports: int | dict[int, int]) -> str:
-    """Make a real run's output stable: tokens, key ids, key numbers and
-    cookie dates shortened, our ports shown as 8000 (and 8001: the second
+    """Make a real run's output stable: tokens, key ids, key numbers, the
+    claims that change with every token, timestamps and cookie dates
+    shortened, our ports shown as 8000 (and 8001: the second
     service's), and the Date and Server headers (which change every run)
     left out. `ports` is {shown: real}, or the one real port shown as 8000."""
     if isinstance(ports, int):
@@ -246,6 +285,9 @@ def normalise(output: str, ports: int | dict[int, int]) -> str:
         output = re.sub(rf"127\.0\.0\.1:{real}(?!\d)", f"127.0.0.1:{shown}", output)
     output = JWT.sub(lambda m: _shorten(m.group(0)), output)
     output = KEY_MEMBER.sub(r"\1…\2", output)
+    output = TIME_CLAIM.sub(r"\1…", output)
+    output = RANDOM_CLAIM.sub(r"\1…\2", output)
+    output = TIMESTAMP.sub("…", output)
     output = COOKIE_DATE.sub("expires=…", output)
     lines = [
         line
@@ -255,42 +297,59 @@ def normalise(output: str, ports: int | dict[int, int]) -> str:
     return "\n".join(lines).strip("\n")
 
 
-def _shell_env() -> dict:
-    """The shell a reader types into, with .venv's Python first on PATH: its
-    `python3` is a Python 3.11+ like the reader's, and starts without the
-    cost of a version manager's shim (pyenv's takes 0.1 s a call)."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+def _shell_env(servers: dict[str, str]) -> dict:
+    """The shell a reader types into: API (and from step 14 RESOURCE) set to
+    the servers' URLs, as the reader sets them from `make step-N`'s banner,
+    and .venv's Python first on PATH: its `python3` is a Python 3.11+ like
+    the reader's, and starts without the cost of a version manager's shim
+    (pyenv's takes 0.1 s a call)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONDONTWRITEBYTECODE", "API", "RESOURCE")
+    }
     path = [str(Path(sys.executable).parent), env.get("PATH", "")]
-    return {**env, **BYTECODE, "PATH": os.pathsep.join(filter(None, path))}
+    return {**env, **BYTECODE, **servers, "PATH": os.pathsep.join(filter(None, path))}
 
 
 def run_block(
     server: Server, body: str, resource: Server | None = None, cwd: Path = ROOT
 ) -> str:
-    """Run a console block's commands, in `cwd`, against `server` (shown as
-    port 8000) and, from step 14, its resource service (shown as 8001)."""
+    """Run a console block's commands, in `cwd` (a reader's clone: see
+    readers_clone()), in a shell that has sourced tutorial.sh, against
+    `server` ($API, shown as port 8000) and, from step 14, its resource
+    service ($RESOURCE, shown as 8001). The block must end where it
+    started, in the repository's folder."""
     ports = {SHOWN_PORT: server.port}
+    servers = {"API": server.url}
     if resource is not None:
         ports[SHOWN_PORT + 1] = resource.port
+        servers["RESOURCE"] = resource.url
     commands = _commands(body)
-    script = ["set -e"]
+    script = ["set -e", f"source {TUTORIAL_SH} >/dev/null"]
     for i, command in enumerate(commands):
-        real = command
-        for shown, port in ports.items():
-            real = re.sub(rf"127\.0\.0\.1:{shown}(?!\d)", f"127.0.0.1:{port}", real)
+        if HARD_CODED_PORT.search(command):
+            raise DocError(f"a command names a port, not $API or $RESOURCE: {command}")
         script.append(f"printf '\\n@@{i}@@\\n'")
-        script.append(real)
+        script.append(command)
+    script.append("printf '\\n@@pwd@@\\n'; pwd")
     done = subprocess.run(
         ["bash", "-c", "\n".join(script)],
         capture_output=True,
         text=True,
         timeout=60,
-        env=_shell_env(),
         cwd=cwd,
+        env=_shell_env(servers),
     )
     if done.returncode:
         raise DocError(f"a command failed:\n{done.stdout}\n{done.stderr}")
-    parts = re.split(r"\n@@\d+@@\n", "\n" + done.stdout)[1:]
+    stdout, _, where = done.stdout.rpartition("\n@@pwd@@\n")
+    if Path(where.strip()).resolve() != Path(cwd).resolve():
+        raise DocError(
+            f"a block ends in {where.strip()}, not in the repository's folder: "
+            f"end it with a `cd` back (it starts with {commands[0]!r})"
+        )
+    parts = re.split(r"\n@@\d+@@\n", "\n" + stdout)[1:]
     out = []
     for command, output in zip(commands, parts, strict=True):
         out.append(f"$ {command}")
@@ -298,6 +357,71 @@ def run_block(
         if shown:
             out.append(shown)
     return _fence("\n".join(out), "console")
+
+
+CONSOLE = re.compile(r"^```console\n(.*?)^```", re.DOTALL | re.MULTILINE)
+
+
+def _typed(block: str) -> list[list[str]]:
+    """What a reader types in a console block: each command as its physical
+    lines. The "$ " lines, each with the lines its trailing backslashes
+    continue it on; in a block with no "$ " at all, every line."""
+    lines = block.splitlines()
+    if not any(line.startswith("$ ") for line in lines):
+        return [[line] for line in lines if line.strip()]
+    commands, current = [], None
+    for line in lines:
+        if current is not None:
+            current.append(line)
+        elif line.startswith("$ "):
+            current = [line]
+        else:
+            continue
+        if not line.endswith("\\"):
+            commands.append(current)
+            current = None
+    return commands
+
+
+def check_commands(text: str) -> None:
+    """Every command of every console block, run: or not, can be typed on
+    any port: it names no port of ours (a comment after it is prose and
+    may), no line of it is longer than LONGEST_COMMAND, only a CONTINUABLE
+    one is continued over lines, and the block ends in the folder it started in
+    (the repository's, where the next block's commands run)."""
+    for block in CONSOLE.findall(text):
+        folders: list[str] = []
+        for lines in _typed(block):
+            command = "\n".join(lines).removeprefix("$ ")
+            # A comment after a command is prose, and the line that sets
+            # $API is where the port is said.
+            said = re.sub(r"\s+#.*|^export (API|RESOURCE)=.*", "", command)
+            if HARD_CODED_PORT.search(said):
+                raise DocError(
+                    f"a command names a port, not $API or $RESOURCE: {command}"
+                )
+            long = [line for line in lines if len(line) > LONGEST_COMMAND]
+            continued = len(lines) > 1 and not CONTINUABLE.match(command)
+            if long or continued:
+                raise DocError(
+                    f"a command too long to type (over {LONGEST_COMMAND} characters"
+                    " a line, or continued and neither a curl nor env-prefixed):"
+                    f" make it a function of {TUTORIAL_SH} or a script in its"
+                    f" step:\n{command}"
+                )
+            for target in re.findall(r"(?:^|&&|;)\s*cd\s+([^\s;&]+)", command):
+                for part in target.split("/"):
+                    if part == "..":
+                        if not folders:
+                            raise DocError(f"`{command}` leaves the repository")
+                        folders.pop()
+                    elif part not in ("", "."):
+                        folders.append(part)
+        if folders:
+            raise DocError(
+                f"a console block ends in {'/'.join(folders)}/, not where it "
+                f"started: end it with a `cd` back\n{block}"
+            )
 
 
 # What a run: region may ask of its server, beside the step: the
@@ -320,7 +444,8 @@ def readers_clone():
             )
         for name in (".venv", "notebooks"):
             (clone / name).symlink_to(ROOT / name)
-        shutil.copy(ROOT / ".gitignore", clone)
+        for name in (".gitignore", TUTORIAL_SH):
+            shutil.copy(ROOT / name, clone)
         subprocess.run(["git", "init", "-q"], cwd=clone, check=True)
         yield clone
 
@@ -438,6 +563,7 @@ GENERATORS = {
 def render(text: str, write: bool = False) -> str:
     """The document with every generated region made anew (with `write`,
     screenshots are taken anew too)."""
+    check_commands(text)
     regions = list(REGION.finditer(text))
     runs = [
         (" ".join(m.group("args").split()), m.group("body"))

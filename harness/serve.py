@@ -46,15 +46,13 @@ def production_mode() -> bool:
 
 
 def tips(step: Step, base: str) -> list[str]:
-    """What to try first, chosen from the step's features."""
-    login = (
-        f"curl -s -X POST {base}/api/token/ -H 'Content-Type: application/json'"
-        """ -d '{"username": "user", "password": "pass"}'"""
-    )
+    """What to try first, chosen from the step's features: commands for a
+    shell that has set API and sourced tutorial.sh (`export_line`)."""
     pages = ["/api/hello/"] + (["/api/notes/"] if "open-notes" in step.features else [])
     if "browser-page" in step.features:
         pages = ["/  (the notes page)"]
     lines = ["in a browser: " + "  ".join(f"{base}{page}" for page in pages)]
+    lines.append("curl -s $API/api/hello/")
     if "token-obtain" in step.features and production_mode():
         python = os.path.relpath(ROOT / ".venv" / "bin" / "python", step.path)
         lines.append(
@@ -62,15 +60,18 @@ def tips(step: Step, base: str) -> list[str]:
             f" the same variables set: {python} manage.py createsuperuser"
         )
     elif "token-obtain" in step.features:
-        lines.append(login)
+        lines.append("login user pass    (keeps the tokens in $ACCESS and $REFRESH)")
     if "jwt-auth" in step.features or "session-auth-only" in step.features:
-        lines.append(
-            f"curl -s {base}/api/protected/ "
-            '-H "Authorization: Bearer <the access token>"'
-        )
+        lines.append("api GET $API/api/protected/    (sends $ACCESS)")
     if "asymmetric-keys" in step.features:
-        lines.append(f"curl -s {base}/.well-known/jwks.json")
+        lines.append("curl -s $API/.well-known/jwks.json")
     return lines
+
+
+def export_line(base: str, resource: str | None = None) -> str:
+    """The line a reader copies into the terminal they type in: where the
+    servers are, for the tutorial's commands ($API, $RESOURCE)."""
+    return f"export API={base}" + (f" RESOURCE={resource}" if resource else "")
 
 
 def start_resource_service(project: Project, host: str, port: int) -> str:
@@ -115,7 +116,8 @@ try:
     wait_for_http(sys.argv[2] + "/api/whoami/", 30)
 except TimeoutError as error:
     sys.exit(f"Not ready: {error}")
-print(f"Both services answer: {sys.argv[1]} and {sys.argv[2]}", flush=True)
+print(f"Both services answer: {sys.argv[1]} and {sys.argv[2]}")
+print(f"  export API={sys.argv[1]} RESOURCE={sys.argv[2]}", flush=True)
 """
 
 
@@ -200,21 +202,24 @@ def main(number: str, host: str, port: str, server: str = "runserver") -> int:
         print(f"  lifetimes:  {', '.join(lifetimes)}")
     if (project.path / "db.sqlite3").exists():
         print(f"  database:   {step.relpath}/db.sqlite3 (kept; `make clean` resets it)")
-    print("  try:")
-    for line in tips(step, base):
-        print(f"    {line}")
-    if (project.path / COLLECTOR).exists():
-        # The attacker's server, beside ours: it prints to this terminal.
-        env["ANALYTICS_URL"] = Collector(project.path, terminal=True).url
-        print(f"  collector:  {env['ANALYTICS_URL']}  (the attacker's: what it")
-        print("              receives is printed below, with what to type next)")
     resource = None
     if (project.path / RESOURCE_SERVICE / "manage.py").exists():
         resource = start_resource_service(project, host, int(port))
         print(f"  resource:   {resource}/api/whoami/  (the second service: it checks")
         print(f"              tokens with the keys at {base}/.well-known/jwks.json)")
-        bearer = '-H "Authorization: Bearer <the access token>"'
-        print(f"    curl -s {resource}/api/whoami/ {bearer}")
+    if (project.path / COLLECTOR).exists():
+        # The attacker's server, beside ours: it prints to this terminal.
+        env["ANALYTICS_URL"] = Collector(project.path, terminal=True).url
+        print(f"  collector:  {env['ANALYTICS_URL']}  (the attacker's: what it")
+        print("              receives is printed below, with what to type next)")
+    print("  in a second terminal, in the repository's folder:")
+    print(f"    {export_line(base, resource)}")
+    print("    source tutorial.sh")
+    print("  then try:")
+    for line in tips(step, base):
+        print(f"    {line}")
+    if resource is not None:
+        print('    curl -s $RESOURCE/api/whoami/ -H "Authorization: Bearer $ACCESS"')
         subprocess.Popen(
             [sys.executable, "-c", _ANNOUNCE, base, resource],
             env=env,

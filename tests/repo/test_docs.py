@@ -155,3 +155,67 @@ def _headings(path):
     lines = prose.splitlines()
     ids = {docs.anchor(x.lstrip("#").strip()) for x in lines if re.match("#+ ", x)}
     return prose, ids
+
+
+def _console(*commands):
+    return "```console\n" + "\n".join(f"$ {c}" for c in commands) + "\n```\n"
+
+
+def test_a_command_that_names_our_port_is_refused():
+    """Commands reach the servers through $API and $RESOURCE, which the
+    reader sets from `make step-N`'s banner: a port written into a command
+    is refused (in a comment, or the line that sets API, it is prose)."""
+    for command in (
+        "curl -s http://127.0.0.1:8000/api/hello/",
+        "curl -s http://127.0.0.1:8001/api/whoami/",
+    ):
+        with pytest.raises(docs.DocError, match="names a port"):
+            docs.check_commands(_console(command))
+    docs.check_commands(_console("export API=http://127.0.0.1:8000"))
+    docs.check_commands("```console\nmake step-4  # on http://127.0.0.1:8000\n```\n")
+    docs.check_commands(_console("curl -s $API/api/hello/"))
+
+
+def test_a_command_too_long_to_type_is_refused():
+    """Over 100 characters a line, a command can only be pasted; a curl
+    continued with backslashes can be typed, line by line."""
+    long = "python3 -c '" + "x" * 100 + "'"
+    with pytest.raises(docs.DocError, match="too long to type"):
+        docs.check_commands(_console(long))
+    with pytest.raises(docs.DocError, match="too long to type"):
+        docs.check_commands(_console("python3 -c 'a' \\\n    'b'"))
+    curl = "curl -s -X POST $API/api/token/ \\\n    -H 'Content-Type: application/json'"
+    docs.check_commands(_console(curl))
+
+
+def test_a_block_ends_in_the_folder_it_started_in():
+    """The next block's commands run in the repository's folder: a block
+    that cds into a step cds back, whether it is replayed or not."""
+    with pytest.raises(docs.DocError, match="not where it started"):
+        docs.check_commands(_console("cd steps/07-secrets-from-env", "ls"))
+    docs.check_commands(_console("cd steps/07-secrets-from-env", "ls", "cd ../.."))
+
+
+def test_the_replay_refuses_a_block_that_does_not_come_back():
+    """The replay itself runs `pwd` after a block: the static check's
+    counterpart for what it cannot read (a cd in a function, say)."""
+    import types
+
+    nowhere = types.SimpleNamespace(port=9, url="http://127.0.0.1:9")
+    with pytest.raises(docs.DocError, match="not in the repository's folder"):
+        docs.run_block(nowhere, _console("go() { cd steps; }", "go"))
+    with pytest.raises(docs.DocError, match="names a port"):
+        docs.run_block(nowhere, _console("curl -s http://127.0.0.1:8000/"))
+    shown = docs.run_block(nowhere, _console("echo $API", "type login | head -1"))
+    assert "http://127.0.0.1:8000" in shown and "login is a function" in shown
+
+
+def test_claims_that_change_with_every_token_are_normalised():
+    payload = (
+        '{"exp":1767225600,"iat":1767225300,"jti":"0123456789abcdef0123456789abcdef",'
+        '"sid":"a1a88bc5-7614-4a3f-bd65-f4877a7ac90c","hash_password":"9FD50B0145E6'
+        '211B978F36EEBEF11F21","created_at":"2026-12-02T19:41:48.123456Z"}'
+    )
+    assert docs.normalise(payload, 5123) == (
+        '{"exp":…,"iat":…,"jti":"…","sid":"…","hash_password":"…","created_at":"…"}'
+    )

@@ -116,6 +116,8 @@ def test_make_step_serves_the_guides_exchange(tmp_path, which, server):
             wait_for_http(base + "/api/hello/", alive=lambda: process.poll() is None)
         except RuntimeError:
             raise AssertionError((tmp_path / "serve.log").read_text()) from None
+        # The line a reader copies into a second terminal, with the real port.
+        assert f"export API={base}" in (tmp_path / "serve.log").read_text()
         status, tokens = http(
             "POST", base + "/api/token/", {"username": "user", "password": "pass"}
         )

@@ -1,0 +1,81 @@
+# Short commands for TUTORIAL.md's terminal sessions. In the terminal where
+# you type them, from the repository's folder, once:
+#
+#     export API=http://127.0.0.1:8000     # the line `make step-N` prints
+#     source tutorial.sh
+#
+# Each function is one curl or python3 command you could type in full: read
+# them, they are part of the lesson. They work in bash and in zsh.
+
+# Where the servers are. `make step-N` prints the export line with its real
+# port; without one, these are its defaults. RESOURCE is the second service
+# of steps 14 and 15.
+export API="${API:-http://127.0.0.1:8000}"
+export RESOURCE="${RESOURCE:-http://127.0.0.1:8001}"
+echo "tutorial.sh: API=$API RESOURCE=$RESOURCE"
+
+# One value of the JSON object on stdin: `... | field access`.
+field() {
+  python3 -c 'import json, sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$1"
+}
+
+# login USER PASSWORD: trade them for two tokens at /api/token/. Prints the
+# answer, and keeps the tokens in $ACCESS and $REFRESH for what follows.
+login() {
+  TOKENS=$(curl -s -X POST "$API/api/token/" -H 'Content-Type: application/json' \
+    -d "{\"username\": \"$1\", \"password\": \"$2\"}")
+  echo "$TOKENS"
+  ACCESS=$(echo "$TOKENS" | field access)
+  REFRESH=$(echo "$TOKENS" | field refresh)
+}
+
+# post URL JSON: POST JSON, with no token. Prints the answer, then its
+# status code on a line of its own.
+post() {
+  curl -s -w '\n%{http_code}\n' -X POST "$1" -H 'Content-Type: application/json' -d "$2"
+}
+
+# refresh [TOKEN]: trade a refresh token ($REFRESH unless you name one) for
+# a new access token. Prints the answer and its status code.
+refresh() {
+  post "$API/api/token/refresh/" "{\"refresh\": \"${1:-$REFRESH}\"}"
+}
+
+# api METHOD URL [JSON]: a request with "Authorization: Bearer $ACCESS".
+# Prints the answer and its status code. JSON @- reads the body from stdin.
+api() {
+  local body=()
+  [ $# -ge 3 ] && body=(--data-binary "$3")
+  curl -s -w '\n%{http_code}\n' -X "$1" "$2" -H "Authorization: Bearer $ACCESS" \
+    -H 'Content-Type: application/json' "${body[@]}"
+}
+
+# status URL [TOKEN]: only the status code of a GET, with TOKEN if you give one.
+status() {
+  local auth=()
+  [ -n "$2" ] && auth=(-H "Authorization: Bearer $2")
+  curl -s -o /dev/null -w '%{http_code}\n' "$1" "${auth[@]}"
+}
+
+# manage ARGS: the repository's Python runs manage.py, in a step's folder
+# (steps/NN-name/, two levels down from the repository's).
+manage() { ../../.venv/bin/python manage.py "$@"; }
+
+# A token is header.payload.signature, each part base64url: decoding one
+# needs no key and checks nothing. Anyone who holds a token can read it.
+header() { jwt_part "$1" 0; }
+claims() { jwt_part "$1" 1; }
+jwt_part() {
+  python3 -c '
+import base64, sys
+part = sys.argv[1].split(".")[int(sys.argv[2])]
+print(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode())' "$1" "$2"
+}
+
+# lifetime TOKEN: how long the token lives, exp - iat, in whole minutes.
+lifetime() {
+  claims "$1" | python3 -c '
+import json, sys
+claims = json.load(sys.stdin)
+print(round((claims["exp"] - claims["iat"]) / 60), "minutes")'
+}
