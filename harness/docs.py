@@ -391,6 +391,7 @@ def check_commands(text: str) -> None:
     (the repository's, where the next block's commands run)."""
     for block in CONSOLE.findall(text):
         folders: list[str] = []
+        before: list[str] = []
         for lines in _typed(block):
             command = "\n".join(lines).removeprefix("$ ")
             # A comment after a command is prose, and the line that sets
@@ -410,6 +411,13 @@ def check_commands(text: str) -> None:
                     f" step:\n{command}"
                 )
             for target in re.findall(r"(?:^|&&|;)\s*cd\s+([^\s;&]+)", command):
+                if target == "-":  # back where the last cd came from
+                    folders, before = before, folders
+                    continue
+                before = list(folders)
+                if target.startswith(("/", "~")):  # out of the repository
+                    folders = [target]
+                    continue
                 for part in target.split("/"):
                     if part == "..":
                         if not folders:

@@ -219,3 +219,14 @@ def test_claims_that_change_with_every_token_are_normalised():
     assert docs.normalise(payload, 5123) == (
         '{"exp":…,"iat":…,"jti":"…","sid":"…","hash_password":"…","created_at":"…"}'
     )
+
+
+@pytest.mark.parametrize(
+    "readme",
+    [*sorted(ROOT.glob("steps/*/README.md")), ROOT / "final/README.md"],
+    ids=lambda p: p.parent.name,
+)
+def test_the_readmes_commands_can_be_typed_on_any_port(readme):
+    """The step READMEs are not replayed, but their commands follow the
+    same rules as the tutorial's: $API, short lines, back where they began."""
+    docs.check_commands(readme.read_text(encoding="utf-8"))
