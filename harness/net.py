@@ -81,3 +81,52 @@ class Client(requests.Session):
         for adapter in self.adapters.values():
             adapter.close()  # (not self.close(): a notebook's stops its server)
         return response
+
+
+def post_at_once(posts: list[tuple], delays=None, headers: str = "") -> list:
+    """POST each (address, host header, path, json) at the same moment:
+    [(status, body), ...] in the order given. `address` is what
+    socket.create_connection takes: ((host, port), source address or None);
+    `headers`, more header lines ("Name: value\r\n") for every request.
+
+    Every request gets its own connection, opened first; then one thread
+    sends them all, the i-th `delays[i]` seconds after the first moment (by
+    default: in a random order, a random 0 to 0.5 ms apart). Sending from one
+    thread keeps such offsets exact: client threads would add the GIL's
+    milliseconds.
+    """
+    import json
+    import random
+
+    if delays is None:
+        delays = [random.uniform(0, 0.0005) for _ in posts]  # noqa: S311 (timing, not secrets)
+    sockets, wires = [], []
+    for (where, source), host, path, data in posts:
+        sockets.append(
+            socket.create_connection(where, timeout=TIMEOUT, source_address=source)
+        )
+        body = json.dumps(data).encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {host}\r\n"
+            f"Content-Type: application/json\r\n{headers}"
+            f"Connection: close\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        wires.append(head.encode() + body)
+    began = time.perf_counter()
+    for delay, index in sorted(zip(delays, range(len(posts)), strict=True)):
+        while time.perf_counter() - began < delay:
+            pass  # a busy wait: sleep() cannot wait a tenth of a millisecond
+        sockets[index].sendall(wires[index])
+    answers = []
+    for sock in sockets:
+        with sock:
+            raw = b""
+            while chunk := sock.recv(65536):
+                raw += chunk
+        head, _, body = raw.partition(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        try:
+            answers.append((status, json.loads(body)))
+        except ValueError:
+            answers.append((status, body[:300]))
+    return answers

@@ -11,11 +11,10 @@ from __future__ import annotations
 import http.client
 import itertools
 import json
-import random
-import socket
 import ssl
 import threading
-import time
+
+from harness.net import post_at_once
 
 _numbers = itertools.count(1)
 _lock = threading.Lock()
@@ -97,43 +96,20 @@ class Client:
 
 
 def at_once(posts: list[tuple[Client, object, str, dict]], delays=None) -> list:
-    """POST each (client, instance, path, json) at the same moment: [(status,
-    body), ...] in the order given. As tests/features/support.py's at_once:
-    every connection opened first, then one thread sends them all, a random
-    0 to 0.5 ms apart (or `delays[i]` seconds after the first moment)."""
-    if delays is None:
-        delays = [random.uniform(0, 0.0005) for _ in posts]
-    sockets, wires = [], []
-    for client, instance, path, data in posts:
-        sockets.append(
-            socket.create_connection(
-                ("127.0.0.1", instance.port),
-                timeout=10,
-                source_address=(client.address, 0),
+    """POST each (client, instance, path, json) at the same moment, straight
+    to the instance, from the client's address: [(status, body), ...] in the
+    order given (harness.net.post_at_once: 0 to 0.5 ms apart, unless
+    `delays` says)."""
+    return post_at_once(
+        [
+            (
+                (("127.0.0.1", instance.port), (client.address, 0)),
+                f"127.0.0.1:{instance.port}",
+                path,
+                data,
             )
-        )
-        body = json.dumps(data).encode()
-        head = (
-            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{instance.port}\r\n"
-            "Content-Type: application/json\r\nX-Forwarded-Proto: https\r\n"
-            f"Connection: close\r\nContent-Length: {len(body)}\r\n\r\n"
-        )
-        wires.append(head.encode() + body)
-    began = time.perf_counter()
-    for delay, index in sorted(zip(delays, range(len(posts)), strict=True)):
-        while time.perf_counter() - began < delay:
-            pass  # a busy wait: sleep() cannot wait a tenth of a millisecond
-        sockets[index].sendall(wires[index])
-    answers = []
-    for sock in sockets:
-        with sock:
-            raw = b""
-            while chunk := sock.recv(65536):
-                raw += chunk
-        head, _, body = raw.partition(b"\r\n\r\n")
-        status = int(head.split(b" ", 2)[1])
-        try:
-            answers.append((status, json.loads(body)))
-        except ValueError:
-            answers.append((status, body[:300]))
-    return answers
+            for client, instance, path, data in posts
+        ],
+        delays,
+        headers="X-Forwarded-Proto: https\r\n",  # as nginx says it
+    )

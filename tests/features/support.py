@@ -3,10 +3,8 @@
 import base64
 import json
 import os
-import random
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +15,7 @@ from urllib.parse import urlsplit
 import jwt
 import pytest
 
-from harness.net import Client
+from harness.net import Client, post_at_once
 from harness.project import DEMO_USERS
 from harness.pytest_plugin import target
 
@@ -329,35 +327,8 @@ def at_once(base_url: str, posts: list[tuple[str, dict]], delays=None):
     thread keeps such offsets exact: client threads would add the GIL's
     milliseconds. The server handles the requests at once, each in a thread.
     """
-    if delays is None:
-        delays = [random.uniform(0, 0.0005) for _ in posts]
     address = urlsplit(base_url)
-    where = (address.hostname, address.port)
-    sockets = [socket.create_connection(where, timeout=10) for _ in posts]
-    wires = []
-    for path, data in posts:
-        body = json.dumps(data).encode()
-        head = (
-            f"POST {path} HTTP/1.1\r\nHost: {address.netloc}\r\n"
-            "Content-Type: application/json\r\nConnection: close\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
-        )
-        wires.append(head.encode() + body)
-    began = time.perf_counter()
-    for delay, index in sorted(zip(delays, range(len(posts)), strict=True)):
-        while time.perf_counter() - began < delay:
-            pass  # a busy wait: sleep() cannot wait a tenth of a millisecond
-        sockets[index].sendall(wires[index])
-    answers = []
-    for sock in sockets:
-        with sock:
-            raw = b""
-            while chunk := sock.recv(65536):
-                raw += chunk
-        head, _, body = raw.partition(b"\r\n\r\n")
-        status = int(head.split(b" ", 2)[1])
-        try:
-            answers.append((status, json.loads(body)))
-        except ValueError:
-            answers.append((status, body[:300]))
-    return answers
+    where = ((address.hostname, address.port), None)
+    return post_at_once(
+        [(where, address.netloc, path, data) for path, data in posts], delays
+    )
