@@ -37,7 +37,7 @@ from pathlib import Path
 
 from harness import postgres
 from harness.net import free_port, wait_for_http
-from harness.project import Project
+from harness.project import Project, new_private_key
 from harness.registry import ROOT
 from harness.setup import BYTECODE
 
@@ -318,18 +318,6 @@ class Nginx:
         _stop(process, signal.SIGQUIT)  # nginx's graceful stop
 
 
-def _private_key() -> str:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-
-
 _ADD_USERS = """
 import json, os
 from django.contrib.auth import get_user_model
@@ -383,7 +371,7 @@ class Cluster:
             DJANGO_ENV="production",
             DJANGO_SETTINGS_MODULE="config.settings",
             DJANGO_SECRET_KEY=secrets.token_urlsafe(48),
-            JWT_PRIVATE_KEY=_private_key(),
+            JWT_PRIVATE_KEY=new_private_key(),
             DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
             DATABASE_URL=self.postgres.url("notes"),
             NUM_PROXIES="1",  # nginx, in front

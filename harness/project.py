@@ -31,24 +31,30 @@ STAFF = {"alice"}
 KEY_NAMES = ("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY", "JWT_PRIVATE_KEY")
 
 
+def new_private_key() -> str:
+    """A new 2048-bit RSA private key, as PEM text (what JWT_PRIVATE_KEY holds)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
 @functools.cache
 def development_keys() -> dict:
     """Keys for the projects the harness runs, the same for every project and
     server this process starts (a token a test signs in-process is good at
     its servers, and the other way round): this process's own where it has
     them (a parent harness process's), else made here, once."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
 
     def made(name: str) -> str:
-        if name != "JWT_PRIVATE_KEY":
-            return secrets.token_urlsafe(48)
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        return key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode()
+        if name == "JWT_PRIVATE_KEY":
+            return new_private_key()
+        return secrets.token_urlsafe(48)
 
     return {name: os.environ.get(name) or made(name) for name in KEY_NAMES}
 
