@@ -10,7 +10,7 @@ PORT ?= 8000
 SERVER ?= runserver
 
 .DEFAULT_GOAL := help
-.PHONY: help list final final-cluster test test-race test-final check notebooks lab docs bench setup clean distclean
+.PHONY: help list final final-cluster test test-race test-final check notebooks lab docs bench bench-times setup clean distclean
 
 help: ## this list
 	@echo "JWT authentication in Django, step by step. Commands:"
@@ -68,8 +68,11 @@ lab: notebooks
 docs: ## refresh TUTORIAL.md and README.md from the files and real runs (Chromium for the screenshot)
 	@$(HARNESS) docs --write
 
-bench: ## time setup, start-up to first answer, and the test run
-	@$(HARNESS) bench
+bench: ## what each check costs: requests, logins, the revocation store (PostgreSQL)
+	@$(HARNESS) bench costs
+
+bench-times: ## time setup, start-up to first answer, and the test run (slow)
+	@$(HARNESS) bench times
 
 setup: ## create .venv with everything (the other targets do it on demand)
 	@$(HARNESS) setup lab

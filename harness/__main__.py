@@ -10,7 +10,8 @@
     python3 -m harness docs [--write]       check (or refresh) TUTORIAL.md
     python3 -m harness lab                  JupyterLab on the notebooks
     python3 -m harness notebook 4           notebook 04 headless, outputs printed
-    python3 -m harness bench                time setup-free start-up and tests
+    python3 -m harness bench [costs]        what each check costs (make bench)
+    python3 -m harness bench times          time setup, start-up and tests
     python3 -m harness cluster              final/ scaled out (make final-cluster)
 
 Any Python 3.11+ can start it: it creates .venv and installs what the command
@@ -49,6 +50,8 @@ def _call(module: str, function: str, *names: str):
 
     return run
 
+
+BENCH_PARTS = ("costs", "times", "all")
 
 # The one table of commands: name, requirements level it needs (None: the
 # standard library), help, its arguments, and what runs it.
@@ -137,7 +140,18 @@ COMMANDS = {
         [("step", {})],
         _call("lab", "headless", "step"),
     ),
-    "bench": ("dev", "measure start-up and test times", [], _call("bench", "main")),
+    "bench": (
+        "dev",
+        "what each check costs; `times`: setup, start-up and test times",
+        [
+            ("part", {"nargs": "?", "default": "costs", "choices": BENCH_PARTS}),
+            (
+                "--tiny",
+                {"action": "store_true", "help": "a few iterations, small tables"},
+            ),
+        ],
+        _call("bench", "main", "part", "tiny"),
+    ),
     "cluster": (
         "base",
         "final/ as two instances behind nginx, on PostgreSQL and Redis",

@@ -1,4 +1,6 @@
-"""`make bench`: the numbers a room full of people waits for.
+"""`make bench`: what each check costs (harness/costs.py), and, with
+`python -m harness bench times` (`make bench-times`), the numbers a room
+full of people waits for:
 
 1. setup: a fresh clone's `python3 -m harness setup dev` (venv + installs);
 2. start-up: `make step-4` until its first answered HTTP request;
@@ -70,7 +72,19 @@ def test_jobs() -> tuple[float, list]:
     return time.monotonic() - started, results
 
 
-def main() -> int:
+def main(part: str = "costs", tiny: bool = False) -> int:
+    """`bench costs` (the default), `bench times`, or `bench all`: both."""
+    if part in ("times", "all"):
+        times()
+    if part in ("costs", "all"):
+        from harness import costs
+
+        return costs.main(tiny)
+    return 0
+
+
+def times() -> int:
+    """Setup, start-up and the test run: slow (it runs every test)."""
     print(f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     setup = fresh_setup()
     print(f"  fresh setup (venv + dev requirements)   {setup:6.1f} s   target < 60")
