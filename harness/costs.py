@@ -43,6 +43,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -559,6 +560,16 @@ REQUEST_ROWS = [
 ]
 
 
+def plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def key_number(key: str) -> str:
+    """(2) for "plain_jwt": the number its row has in the table."""
+    label = next(label for k, label, _ in REQUEST_ROWS if k == key)
+    return label.split()[0]
+
+
 def table(r: dict, seconds: float) -> str:
     sizes = r["sizes"]
     small_n, large_n = sizes.tokens
@@ -566,14 +577,20 @@ def table(r: dict, seconds: float) -> str:
     inp, web = r["inprocess"], r["http"]
     out = []
     add = out.append
+
+    def note(text):  # prose under a table, wrapped
+        out.extend(
+            textwrap.wrap(text, 100, initial_indent="  ", subsequent_indent="  ")
+        )
+
     add(f"What each check costs. Machine: {machine()}")
-    add(
-        f"  PostgreSQL {db['version'] // 10000}.{db['version'] % 10000}, CONN_MAX_AGE="
+    note(
+        f"PostgreSQL {db['version'] // 10000}.{db['version'] % 10000}, CONN_MAX_AGE="
         f"{db['conn_max_age']}, health checks {'on' if db['health_checks'] else 'off'}"
         " (final/'s settings); gunicorn, 1 sync worker (final/gunicorn.conf.py)."
     )
-    add(
-        "  final/ in production mode (DEBUG off), keys made for this run; throttles"
+    note(
+        "final/ in production mode (DEBUG off), keys made for this run; throttles"
         " off; passwords: the harness's quick PBKDF2, but for the login rows."
     )
     add("")
@@ -589,19 +606,32 @@ def table(r: dict, seconds: float) -> str:
             f"  {label:<38} {path:<31} {ms(inp[key]):>15} {ratio_in:5.2f}x"
             f" {ms(web[key]):>15} {ratio_web:5.2f}x  {inp[key]['queries']:>4}"
         )
-    parts = inp["parts"]
-    add(
-        f"  Parts, in-process: one database round trip (SELECT 1) "
-        f"{parts['round_trip']['median']:.3f} ms; an access token's RS256 signature"
-        f" and claims checked {parts['token_check']['median']:.3f} ms."
+    parts = {name: stat["median"] for name, stat in inp["parts"].items()}
+    note(
+        f"Parts, in-process: a database round trip (SELECT 1)"
+        f" {parts['round_trip']:.3f} ms; the user loaded by its id through the ORM"
+        f" {parts['user_query']:.3f} ms; an access token's RS256 signature and"
+        f" claims checked {parts['token_check']:.3f} ms."
     )
-    add(
-        "  Over HTTP, a request that queries also runs Django's health check first"
+    for key in ("plain_jwt", "final"):
+        # How much of a row's time over the open view the parts account for.
+        extra = inp[key]["median"] - inp["open"]["median"]
+        queries = inp[key]["queries"]
+        explained = parts["token_check"] + queries * parts["user_query"]
+        note(
+            f"Row {key_number(key)}: {extra:.2f} ms more than (1) in-process; its"
+            f" token check and {plural(queries, 'query', 'queries')} (at the user"
+            " query's cost) make"
+            f" {explained:.2f} ms of that; everything else on the path (DRF's"
+            f" authenticator and permission, the view) {extra - explained:.2f} ms."
+        )
+    note(
+        "Over HTTP, a request that queries also runs Django's health check first"
         " (a SELECT 1 per request: conn_health_checks). Each HTTP request opens a TCP"
         " connection: gunicorn's sync worker closes every one."
     )
-    add(
-        f"  PostgreSQL connections opened during the HTTP rows: {r['http_connections']}"
+    note(
+        f"PostgreSQL connections opened during the HTTP rows: {r['http_connections']}"
         " (persistent: one per worker, if any)."
     )
     add("")
@@ -622,8 +652,8 @@ def table(r: dict, seconds: float) -> str:
             f"  {label:<52} {ms(check):>16} {check_ratio:5.2f}x"
             f" {ms(whole):>16} {whole_ratio:5.2f}x"
         )
-    add(
-        f"  PBKDF2: {settings['pbkdf2_iterations']:,} iterations. Argon2id:"
+    note(
+        f"PBKDF2: {settings['pbkdf2_iterations']:,} iterations. Argon2id:"
         f" time_cost {argon2['time_cost']}, memory {argon2['memory_cost_kib'] // 1024}"
         f" MiB, parallelism {argon2['parallelism']} (Django's, which final/ keeps)."
         f" A login makes {inp['queries']['login']} queries; a refresh"
@@ -694,9 +724,14 @@ def table(r: dict, seconds: float) -> str:
                 for n in ("small", "large")
             ],
         )
-    add(
-        "  flushexpiredtokens deletes expired outstanding tokens and their blacklist"
+    note(
+        "flushexpiredtokens deletes expired outstanding tokens and their blacklist"
         " rows. Nothing deletes final/'s LoginSession rows: they grow with every login."
+        " The command is one QuerySet.delete(): a blacklist row cascades from each"
+        " token, so Django first reads every expired row, its whole token text"
+        " too, into memory, then deletes by batches of ids (the statements and"
+        " the memory above). As a cron job, `manage.py flushexpiredtokens` adds"
+        " Django's start-up and system checks (a few seconds)."
     )
     add("")
     request_ratio = web["final"]["median"] / web["open"]["median"]
@@ -710,8 +745,8 @@ def table(r: dict, seconds: float) -> str:
     ):
         add(f"  {TARGETS[key]:<62} {ratio:5.2f}x  {verdict(ratio, LIMITS[key])}")
     notes_ratio = web["final_notes"]["median"] / web["open"]["median"]
-    add(
-        f"  (GET /api/notes/ over HTTP: {notes_ratio:.2f}x the open view; its"
+    note(
+        f"(GET /api/notes/ over HTTP: {notes_ratio:.2f}x the open view; its"
         f" {inp['final_notes']['queries']} queries include the notes' own)"
     )
     add("")

@@ -175,8 +175,14 @@ def requests(iterations: int, warmup: int) -> dict:
             cursor.execute("SELECT 1")
             cursor.fetchone()
 
+    from django.contrib.auth import get_user_model
+
+    user_id = AccessToken(tokens["access"])["user_id"]
     parts = {
         "round_trip": round_trip,
+        # What each authenticated request asks first, through the ORM:
+        # the SQL built, sent with its parameter, planned, the row made a User.
+        "user_query": lambda: get_user_model().objects.get(pk=user_id),
         "token_check": lambda: AccessToken(tokens["access"]),
     }
     result["parts"] = interleaved(parts, iterations, warmup)
