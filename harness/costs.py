@@ -631,6 +631,10 @@ def table(r: dict, seconds: float) -> str:
         " connection: gunicorn's sync worker closes every one."
     )
     note(
+        "Row (4) runs a smaller Django (two middlewares, no sessions, no database):"
+        " its ratio compares two stacks as well as two checks."
+    )
+    note(
         f"PostgreSQL connections opened during the HTTP rows: {r['http_connections']}"
         " (persistent: one per worker, if any)."
     )
