@@ -30,7 +30,15 @@ if os.environ.get("TUTORIAL_DATABASE_URL"):
 
     DATABASES = {
         **DATABASES,  # noqa: F821
-        "default": dj_database_url.parse(os.environ["TUTORIAL_DATABASE_URL"]),
+        # The project's own connection settings (kept connections, health
+        # checks) stay: only where the data goes changes.
+        "default": dj_database_url.parse(
+            os.environ["TUTORIAL_DATABASE_URL"],
+            conn_max_age=DATABASES["default"].get("CONN_MAX_AGE", 0),  # noqa: F821
+            conn_health_checks=DATABASES["default"].get(  # noqa: F821
+                "CONN_HEALTH_CHECKS", False
+            ),
+        ),
     }
 elif os.environ.get("TUTORIAL_DB"):
     DATABASES = {

@@ -11,7 +11,9 @@ class NoteList(generics.ListCreateAPIView):
 
     def get_queryset(self):
         # Each user sees only their own notes.
-        return Note.objects.filter(owner=self.request.user)
+        # select_related: each note's owner (its username is in the answer)
+        # comes in the same query, not in one query per note.
+        return Note.objects.filter(owner=self.request.user).select_related("owner")
 
     def perform_create(self, serializer):
         # The owner is whoever made the request, never a field the client sends.

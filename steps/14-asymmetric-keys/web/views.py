@@ -65,8 +65,8 @@ def require_csrf(request):
 
 class JSONParser(parsers.JSONParser):
     """DRF's, but JSON nested too deep is a 400: Python's parser raises
-    RecursionError, which DRF's does not catch (a 500). Step 15 (planned)
-    puts it on the whole API."""
+    RecursionError, which DRF's does not catch (a 500). Step 15 puts it
+    on the whole API."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
