@@ -26,7 +26,9 @@
   // The cookie buys a new access token (and the browser a new cookie).
   async function refresh() {
     const response = await post("/api/browser/refresh/", {});
-    access = response.ok ? (await response.json()).access : null;
+    // Only a success replaces the token: the refresh at page load may come
+    // back (401, no cookie yet) after the user has already logged in.
+    if (response.ok) access = (await response.json()).access;
     return response.ok;
   }
 
