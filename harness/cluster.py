@@ -37,7 +37,7 @@ from pathlib import Path
 
 from harness import postgres
 from harness.net import free_port, wait_for_http
-from harness.project import Project, new_private_key
+from harness.project import Project, clean_environ, new_private_key
 from harness.registry import ROOT
 from harness.setup import BYTECODE
 
@@ -362,11 +362,7 @@ class Cluster:
 
     def environment(self) -> dict:
         """What every instance (and `manage.py`) runs with: production."""
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("TUTORIAL_", "DJANGO_", "JWT_", "THROTTLE_"))
-        }
+        env = clean_environ()
         env.update(
             DJANGO_ENV="production",
             DJANGO_SETTINGS_MODULE="config.settings",

@@ -52,7 +52,7 @@ from pathlib import Path
 from harness import postgres
 from harness.costs_django import interleaved  # rounds of rows, as in-process
 from harness.net import TIMEOUT, free_port, wait_for_http
-from harness.project import Project
+from harness.project import Project, clean_environ, new_private_key
 from harness.registry import ROOT
 
 FINAL = ROOT / "final"
@@ -103,25 +103,6 @@ def say(text: str) -> None:
 
 
 # --- the environments -----------------------------------------------------------
-
-
-def private_key() -> str:
-    """A 2048-bit RSA key in PEM, for this run only (final/ signs with it)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-
-
-def clean_environ() -> dict:
-    """os.environ without what would change final/'s settings behind our back."""
-    prefixes = ("TUTORIAL_", "DJANGO_", "JWT_", "THROTTLE_", "DATABASE_URL", "REDIS_")
-    return {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
 
 
 def final_env(database_url: str, keys: dict) -> dict:
@@ -406,7 +387,7 @@ def measure(sizes: Sizes) -> dict:
     small_n, large_n = sizes.tokens
     keys = {
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
-        "JWT_PRIVATE_KEY": private_key(),
+        "JWT_PRIVATE_KEY": new_private_key(),
     }
     results: dict = {"sizes": sizes}
     with contextlib.ExitStack() as stack:

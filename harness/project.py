@@ -44,6 +44,14 @@ def new_private_key() -> str:
     ).decode()
 
 
+def clean_environ() -> dict:
+    """os.environ without what would change a project's settings behind our
+    back: for a project run on settings of our choosing (the cluster, the
+    bench), as a fresh shell would have it."""
+    prefixes = ("TUTORIAL_", "DJANGO_", "JWT_", "THROTTLE_", "DATABASE_URL", "REDIS_")
+    return {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+
+
 @functools.cache
 def development_keys() -> dict:
     """Keys for the projects the harness runs, the same for every project and
