@@ -234,7 +234,12 @@ def race() -> int:
     interleaving RACE_ATTEMPTS times, against every project that has them.
     `make test` leaves them out: they take about 40 s per project."""
     todo = [
-        Job(f"{step.relpath} (races)", [*project_args(step), "-m", "race"])
+        # 200 attempts of a race take longer than the usual minute a test
+        # may take (steps 14 on sign with RSA, every job runs at once).
+        Job(
+            f"{step.relpath} (races)",
+            [*project_args(step), "-m", "race", "--timeout", "300"],
+        )
         for step in load().projects
         if "logout" in step.features
     ]
