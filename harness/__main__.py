@@ -125,8 +125,18 @@ COMMANDS = {
     "docs": (
         "dev",
         "check TUTORIAL.md against the files",
-        [("--write", {"action": "store_true", "help": "refresh it instead"})],
-        _call("docs", "main", "write"),
+        [
+            ("--write", {"action": "store_true", "help": "refresh it instead"}),
+            (
+                "--words",
+                {"action": "store_true", "help": "only count its words, per chapter"},
+            ),
+        ],
+        lambda args: (
+            _call("docs", "words")(args)
+            if args.words
+            else _call("docs", "main", "write")(args)
+        ),
     ),
     "lab": (
         "lab",

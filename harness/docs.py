@@ -629,3 +629,33 @@ def main(write: bool = False, documents=DOCUMENTS) -> int:
             )
         )
     return 1 if stale else 0
+
+
+# A "Going deeper" block: `<details><summary>Going deeper: ...</summary>` ...
+# `</details>`. GitHub shows it folded; a newcomer may skip it.
+DEEPER = re.compile(r"(?ms)^<details>.*?^</details>[ \t]*$")
+
+
+def sections(text: str) -> list[tuple[str, str]]:
+    """(heading, text) of each `## ` section, the part before the first too."""
+    pieces = re.split(r"(?m)^(?=## )", text)
+    return [(p.splitlines()[0].lstrip("# ").strip(), p) for p in pieces if p.strip()]
+
+
+def word_counts(text: str) -> list[tuple[str, int, int]]:
+    """(heading, words, words outside Going deeper blocks) per section."""
+    return [
+        (heading, len(body.split()), len(DEEPER.sub("", body).split()))
+        for heading, body in sections(text)
+    ]
+
+
+def words() -> int:
+    """`python3 -m harness docs --words`: how long each section of TUTORIAL.md
+    is, in all and on the newcomer's path (outside Going deeper blocks)."""
+    rows = word_counts((ROOT / "TUTORIAL.md").read_text(encoding="utf-8"))
+    print(f"{'all':>6} {'path':>6}  section of TUTORIAL.md")
+    for heading, total, path in rows:
+        print(f"{total:6d} {path:6d}  {heading}")
+    print(f"{sum(r[1] for r in rows):6d} {sum(r[2] for r in rows):6d}  (total)")
+    return 0

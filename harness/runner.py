@@ -61,6 +61,8 @@ class Result:
     skipped: int = 0
     timed_out: bool = False
     skip_reasons: tuple[str, ...] = ()
+    # (seconds, test id) of every test the job ran, from its JUnit report.
+    durations: tuple[tuple[float, str], ...] = ()
 
 
 def project_args(step: Step, folder: Path | None = None) -> list[str]:
@@ -178,6 +180,10 @@ def _count(result: Result, report: Path) -> None:
     suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
     reasons = {s.get("message", "") for s in root.iter("skipped")}
     result.skip_reasons = tuple(sorted(r for r in reasons if r))
+    result.durations = tuple(
+        (float(case.get("time", 0)), f"{case.get('classname')}::{case.get('name')}")
+        for case in root.iter("testcase")
+    )
     total = 0
     for suite in suites:
         tests = int(suite.get("tests", 0))
@@ -283,6 +289,20 @@ def changed_files(before: set[str] | None) -> list[str]:
     return changed
 
 
+SLOWEST = 10
+
+
+def slowest(results: list[Result], count: int = SLOWEST) -> str:
+    """The slowest tests of the run (wall seconds, as pytest timed them, set-up
+    included), with their job: where to look first when the run gets slow."""
+    cases = sorted(
+        ((seconds, r.job.name, test) for r in results for seconds, test in r.durations),
+        reverse=True,
+    )[:count]
+    lines = [f"  {s:5.1f}s  {job}: {test}" for s, job, test in cases]
+    return f"\nSlowest {len(lines)} tests:\n" + "\n".join(lines) if lines else ""
+
+
 def _run(todo: list[Job], workers: int) -> int:
     print(f"Running {len(todo)} test jobs, {workers} at a time ...", flush=True)
     started = time.monotonic()
@@ -298,6 +318,7 @@ def _run(todo: list[Job], workers: int) -> int:
     reasons = sorted({reason for r in results for reason in r.skip_reasons})
     for reason in reasons:
         print(f"\nSKIPPED: {reason}")
+    print(slowest(results))
     print(f"\nWall time: {time.monotonic() - started:.1f}s, CPU time: {cpu:.1f}s")
     if changed_files(before):
         failed += 1  # a failure of the run, not of one test
