@@ -290,17 +290,26 @@ def changed_files(before: set[str] | None) -> list[str]:
 
 
 SLOWEST = 10
+# Every test's time, one line each (seconds, job, test), slowest first: the
+# summary shows the top; this file holds the rest, for `sort` and `awk`.
+DURATIONS = ROOT / ".cache" / "test-durations.tsv"
 
 
 def slowest(results: list[Result], count: int = SLOWEST) -> str:
     """The slowest tests of the run (wall seconds, as pytest timed them, set-up
-    included), with their job: where to look first when the run gets slow."""
+    included), with their job: where to look first when the run gets slow.
+    Every test's time goes to DURATIONS."""
     cases = sorted(
         ((seconds, r.job.name, test) for r in results for seconds, test in r.durations),
         reverse=True,
-    )[:count]
-    lines = [f"  {s:5.1f}s  {job}: {test}" for s, job, test in cases]
-    return f"\nSlowest {len(lines)} tests:\n" + "\n".join(lines) if lines else ""
+    )
+    DURATIONS.parent.mkdir(exist_ok=True)
+    DURATIONS.write_text("".join(f"{s:.2f}\t{job}\t{test}\n" for s, job, test in cases))
+    lines = [f"  {s:5.1f}s  {job}: {test}" for s, job, test in cases[:count]]
+    if not lines:
+        return ""
+    where = DURATIONS.relative_to(ROOT)
+    return f"\nSlowest {len(lines)} tests (all of them: {where}):\n" + "\n".join(lines)
 
 
 def _run(todo: list[Job], workers: int) -> int:
