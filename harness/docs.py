@@ -150,7 +150,10 @@ def include(args: list[str]) -> str:
     if symbol:
         caption = f"[`{relative}`]({relative}), `{' '.join(symbol)}`:"
         source = shell_function_source if path.suffix == ".sh" else symbol_source
-        code = "\n".join(source(path, name) for name in symbol)
+        # Two blank lines between Python's top-level definitions (PEP 8, and
+        # what ruff's check of the document's code wants); one in shell.
+        between = "\n" if path.suffix == ".sh" else "\n\n"
+        code = between.join(source(path, name) for name in symbol)
     else:
         caption = f"[`{relative}`]({relative}):"
         code = path.read_text(encoding="utf-8")
