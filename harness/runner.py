@@ -4,7 +4,8 @@ simplejwt reads many settings once, at import time, so each project's tests
 run in a pytest process of their own (`pytest --step N`: see
 harness/pytest_plugin.py). Jobs:
   - one per project (each step, then final/): tests/features/, filtered to
-    the features the registry gives it; and step 15's again on PostgreSQL;
+    the features the registry gives it; and step 15's again on PostgreSQL.
+    A project with the browser page gets two: its heavy files, the rest;
   - the notebooks, in two processes (each notebook still gets its own
     kernel and server);
   - one per file of tests/repo/: registry, docs in sync, lint, harness.
@@ -71,19 +72,45 @@ def project_args(step: Step, folder: Path | None = None) -> list[str]:
     return [*where, "--step", "final" if step.is_final else str(step.number)]
 
 
+# The feature tests that drive Chromium or start more servers than one: in
+# the projects that have the page (step 12 on), they take most of the time.
+HEAVY = (
+    "test_browser_page",
+    "test_cookie_flow",
+    "test_planted_script",
+    "test_resource_service",
+    "test_key_set",
+    "test_asymmetric_keys",
+    "test_openapi",
+)
+
+
+def project_jobs(step: Step, name: str, args: list[str]) -> list[Job]:
+    """A project's feature tests: one job, or two for a project with the
+    browser page (its heavy files, then the rest), so that no job takes
+    much more than a minute and a half, and two cores share the long ones."""
+    if "browser-page" not in step.features:
+        return [Job(name, [*args, "tests/features"], weight=3)]
+    files = sorted((ROOT / "tests" / "features").glob("test_*.py"))
+    heavy = [f.relative_to(ROOT).as_posix() for f in files if f.stem in HEAVY]
+    rest = [f.relative_to(ROOT).as_posix() for f in files if f.stem not in HEAVY]
+    return [
+        Job(f"{name} (browser, services)", [*args, *heavy], weight=8),
+        Job(name, [*args, *rest], weight=5),
+    ]
+
+
 def jobs(selected: list[str] | None = None) -> list[Job]:
     registry = load()
     out = []
     for step in registry.projects:
-        # Projects with the page also drive Chromium: they take longest.
-        weight = 8 if "browser-page" in step.features else 3
-        out.append(Job(step.relpath, [*project_args(step), "tests/features"], weight))
+        out.extend(project_jobs(step, step.relpath, project_args(step)))
     # The PostgreSQL lane: step 15's tests again, every database on a
     # throwaway PostgreSQL (skipped, and counted so, where there is none).
     for step in registry.steps:
         if "production-settings" in step.features:
-            args = [*project_args(step), "--database", "postgres", "tests/features"]
-            out.append(Job(f"{step.relpath} on PostgreSQL", args, weight=3))
+            args = [*project_args(step), "--database", "postgres"]
+            out.extend(project_jobs(step, f"{step.relpath} on PostgreSQL", args))
     # The cluster lane: final/ as two gunicorn instances behind nginx, on
     # PostgreSQL and Redis (tests/cluster/; skipped, and counted so, where
     # they are not installed).

@@ -39,3 +39,24 @@ def test_the_slowest_tests_are_listed_slowest_first_and_all_are_kept(durations_f
 
 def test_a_run_without_reports_prints_no_list():
     assert runner.slowest([result("empty")]) == ""
+
+
+def test_every_feature_test_file_runs_once_per_project():
+    """A project split into two jobs still runs each of tests/features/'s
+    files exactly once, with its own --step."""
+    features = sorted(
+        f.relative_to(runner.ROOT).as_posix()
+        for f in (runner.ROOT / "tests" / "features").glob("test_*.py")
+    )
+    for step in runner.load().projects:
+        jobs = runner.project_jobs(step, step.relpath, runner.project_args(step))
+        files = []
+        for job in jobs:
+            assert job.args[: len(runner.project_args(step))] == runner.project_args(
+                step
+            )
+            files += [a for a in job.args if a.startswith("tests/features")]
+        if files == ["tests/features"]:
+            continue  # one job, the whole folder
+        assert sorted(files) == features, step.relpath
+        assert len(jobs) == 2, step.relpath
