@@ -72,10 +72,17 @@ part = sys.argv[1].split(".")[int(sys.argv[2])]
 print(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode())' "$1" "$2"
 }
 
-# lifetime TOKEN: how long the token lives, exp - iat, in whole minutes.
+# lifetime TOKEN: how long the token lives, exp - iat: in minutes when that
+# is a whole number of them ("1440 minutes"), else in seconds ("10 seconds").
+# An access token may come out a second short (chapter 5): 299 is 5 minutes.
 lifetime() {
   claims "$1" | python3 -c '
 import json, sys
 claims = json.load(sys.stdin)
-print(round((claims["exp"] - claims["iat"]) / 60), "minutes")'
+seconds = claims["exp"] - claims["iat"]
+minutes = round(seconds / 60)
+if minutes and abs(seconds - 60 * minutes) <= 1:
+    print(minutes, "minute" if minutes == 1 else "minutes")
+else:
+    print(seconds, "second" if seconds == 1 else "seconds")'
 }
