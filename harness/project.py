@@ -173,7 +173,8 @@ def prepare_database(verbose: bool = False, demo_users: bool = True) -> None:
             raise ProjectError(
                 f"this database has the demo users of development ({', '.join(seeded)},"
                 " with their demo passwords): production mode refuses it. Remove "
-                "the step's db.sqlite3 (`make clean`) or point it at another database."
+                "the step's db.sqlite3 (`make reset-N` for step N) or point it at"
+                " another database."
             )
         return
     for username, password in DEMO_USERS:

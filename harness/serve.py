@@ -59,6 +59,9 @@ def tips(step: Step, base: str) -> list[str]:
             f"no demo users: make an account first, in {step.relpath}/ and with"
             f" the same variables set: {python} manage.py createsuperuser"
         )
+        lines.append(
+            "login NAME PASSWORD    (that account; keeps the tokens in $ACCESS)"
+        )
     elif "token-obtain" in step.features:
         lines.append("login user pass    (keeps the tokens in $ACCESS and $REFRESH)")
     if "jwt-auth" in step.features or "session-auth-only" in step.features:
@@ -201,7 +204,8 @@ def main(number: str, host: str, port: str, server: str = "runserver") -> int:
     if lifetimes:  # a demonstration's short lifetimes, said out loud
         print(f"  lifetimes:  {', '.join(lifetimes)}")
     if (project.path / "db.sqlite3").exists():
-        print(f"  database:   {step.relpath}/db.sqlite3 (kept; `make clean` resets it)")
+        reset = f"make reset-{'final' if step.is_final else step.number}"
+        print(f"  database:   {step.relpath}/db.sqlite3 (kept; `{reset}` starts over)")
     resource = None
     if (project.path / RESOURCE_SERVICE / "manage.py").exists():
         resource = start_resource_service(project, host, int(port))
