@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,8 @@ import threading
 import time
 from pathlib import Path
 
+from harness import forkserver
+from harness.forkserver import die_with_parent
 from harness.net import free_port, wait_for_http
 from harness.project import Project, run_prepare
 from harness.registry import ROOT
@@ -96,17 +97,6 @@ def postgres_database(project: Project, extra_env: dict | None, name: str) -> st
     return f"{base}/{name}"
 
 
-def die_with_parent() -> None:  # pragma: no cover - runs in the child
-    """Linux: if our parent dies without cleaning up, the server dies too."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 class Server:
     """A project's `runserver`, in the background, on a free port."""
 
@@ -141,24 +131,24 @@ class Server:
         env = self.environment()
         env.update(self.extra_env)
         self.env = env  # what `manage.py` needs to act on this server's data
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "manage.py",
-                    "runserver",
-                    "--noreload",
-                    # Each step's tests run the system checks; a throwaway
-                    # server need not repeat them at every start.
-                    "--skip-checks",
-                    f"127.0.0.1:{self.port}",
-                ],
-                cwd=self.project.path,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                preexec_fn=die_with_parent if os.name == "posix" else None,
-            )
+        self.log_path.write_bytes(b"")  # a restart's log starts empty
+        # Forked from a Python with Django imported (harness/forkserver.py):
+        # half the start-up of a `python manage.py runserver` of its own.
+        self.process = forkserver.spawn(
+            [
+                sys.executable,
+                "manage.py",
+                "runserver",
+                "--noreload",
+                # Each step's tests run the system checks; a throwaway
+                # server need not repeat them at every start.
+                "--skip-checks",
+                f"127.0.0.1:{self.port}",
+            ],
+            self.project.path,
+            env,
+            self.log_path,
+        )
         atexit.register(self.stop)
         self._wait_until_ready(timeout)
         return self
