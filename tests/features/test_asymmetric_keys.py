@@ -155,6 +155,8 @@ def bad_extra_key_startups(tmp_path_factory):
 
 
 def test_without_extra_public_keys_the_same_start_up_succeeds(bad_extra_key_startups):
+    """The control of the test below: the same start-up, in the same copy,
+    with JWT_EXTRA_PUBLIC_KEYS unset, starts."""
     done = bad_extra_key_startups["none"]
     assert done.returncode == 0, done.stderr
 
