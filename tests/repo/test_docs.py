@@ -230,3 +230,43 @@ def test_the_readmes_commands_can_be_typed_on_any_port(readme):
     """The step READMEs are not replayed, but their commands follow the
     same rules as the tutorial's: $API, short lines, back where they began."""
     docs.check_commands(readme.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def render_mermaid():
+    """mermaid.errors(), or a skip that says what to install: JupyterLab's
+    bundled mermaid (`make setup`), or Chromium."""
+    from harness import mermaid
+
+    try:
+        mermaid.bundle()
+    except mermaid.NoMermaid as missing:
+        pytest.skip(str(missing))
+    pytest.importorskip("playwright")
+
+    def render(sources):
+        try:
+            return mermaid.errors(sources)
+        except RuntimeError as no_browser:
+            pytest.skip(str(no_browser))
+
+    return render
+
+
+def test_every_mermaid_diagram_renders(render_mermaid):
+    """Each ```mermaid block of TUTORIAL.md renders with a real mermaid (the
+    one JupyterLab bundles) in headless Chromium, all in one page."""
+    from harness import mermaid
+
+    found = mermaid.diagrams((ROOT / "TUTORIAL.md").read_text(encoding="utf-8"))
+    assert found, "TUTORIAL.md has no mermaid diagram"
+    # A broken one goes last: the check must be able to fail.
+    broken = "sequenceDiagram\n    A->>B: GET /\n    B-->>A: deleted; the end\n"
+    *errors, last = render_mermaid([source for _, source in found] + [broken])
+    assert last and "Parse error" in last, "a broken diagram rendered"
+    failed = [
+        f"TUTORIAL.md, the diagram on line {line}: {error}"
+        for (line, _), error in zip(found, errors, strict=True)
+        if error
+    ]
+    assert not failed, "\n\n".join(failed)
