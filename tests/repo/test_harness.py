@@ -152,8 +152,9 @@ def test_a_missing_step_says_so():
 @pytest.mark.parametrize(
     "step, copy_of, exit_code, says",
     [
-        # The hint names every feature whose tests log in with a token.
-        (4, 3, 1, ("✗ jwt-auth", "the tests of notes, login-required, owner-only")),
+        # A feature whose failing tests all log in with a token is not judged
+        # while the project refuses tokens: step 03 has login-required.
+        (4, 3, 1, ("✗ jwt-auth", "until jwt-auth works: notes, login-required,")),
         (2, 2, 0, ("3 of 3 features of step 02 work",)),
     ],
 )
@@ -170,6 +171,39 @@ def test_check_judges_a_learners_project(tmp_path, step, copy_of, exit_code, say
     assert done.returncode == exit_code, done.stdout + done.stderr
     for words in says:
         assert words in done.stdout, done.stdout
+
+
+def test_check_says_why_a_test_failed_in_a_line():
+    """`make check` reports a test that stopped on an error (a KeyError
+    reading a body) with the answer it had read, an HTML page by its title,
+    and a long body only once."""
+    from harness.check import explain
+
+    stopped = {
+        "message": "KeyError: 'results'",
+        "stopped": "KeyError: 'results'",
+        "last_answer": 'GET /api/notes/: 403 b\'{"detail":"No."}\'',
+    }
+    assert explain(stopped, set()) == (
+        "The test stopped on KeyError: 'results', reading the answer to"
+        ' GET /api/notes/: 403 {"detail":"No."}'
+    )
+    page = "b'<!doctype html><html><head><title>Not Found</title></head></html>'"
+    missing = {"message": f"POST /x/ answered 404, expected 200: {page}"}
+    bodies = set()
+    assert explain(missing, bodies) == (
+        'POST /x/ answered 404, expected 200: an HTML page, "Not Found"'
+        " (no such URL in your project's urls.py?)"
+    )
+    again = {"message": f"POST /x/ answered 404, expected 401: {page}"}
+    assert explain(again, bodies).endswith('401: an HTML page, "Not Found"')
+    long = "b'" + '{"detail":"' + "x" * 80 + '"}' + "'"
+    first = {"message": f"GET /y/ answered 403, expected 200: {long}"}
+    assert "xxxx" in explain(first, bodies)
+    second = {"message": f"GET /y/ answered 403, expected 401: {long}"}
+    assert explain(second, bodies) == (
+        "GET /y/ answered 403, expected 401 (the same body as above)"
+    )
 
 
 def test_check_explains_a_folder_that_is_not_a_project(tmp_path):
