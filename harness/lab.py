@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 
 from harness.registry import ROOT
 
@@ -32,20 +33,37 @@ def main(port: int | None = None) -> int:
 
 def execute(notebook) -> None:
     """Run a notebook top to bottom in a fresh kernel, as JupyterLab would
-    from notebooks/; raises nbclient's CellExecutionError if a cell fails."""
-    import nbclient
+    from notebooks/; raises nbclient's CellExecutionError if a cell fails.
 
-    nbclient.NotebookClient(
-        notebook,
-        timeout=120,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(ROOT / "notebooks")}},
-    ).execute()
+    The kernel talks to us over Unix sockets in a folder of its own (IPC),
+    not over TCP on localhost: ipykernel warns, on every start, that a TCP
+    kernel's traffic is unencrypted, and IPC is what it recommends. Windows
+    has no IPC transport: there, TCP and its warning remain."""
+    import nbclient
+    from traitlets.config import Config
+
+    with tempfile.TemporaryDirectory(prefix="jwt-kernel-") as sockets:
+        config = Config()
+        if os.name == "posix":
+            ipc = {"transport": "ipc", "ip": os.path.join(sockets, "kernel")}
+            config.KernelManager = Config(ipc)
+        nbclient.NotebookClient(
+            notebook,
+            config=config,
+            timeout=120,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(ROOT / "notebooks")}},
+        ).execute()
+
+
+# A text cell is shown in its first lines only: enough to follow along.
+BRIEF_LINES = 6
 
 
 def headless(number: str) -> int:
     """`make notebook-N`: run step N's notebook top to bottom, without
-    JupyterLab, and print each cell with what it printed. The notebook starts
+    JupyterLab, and print its text cells (briefly: _brief()) and each code
+    cell with what it printed. The notebook starts
     its own server on a free port, as in JupyterLab (BASE_URL: yours)."""
     import nbclient
     import nbformat
@@ -65,7 +83,10 @@ def headless(number: str) -> int:
     except nbclient.exceptions.CellExecutionError as error:
         failed = error
     for cell in notebook.cells:
-        if cell.cell_type == "code" and cell.get("execution_count"):
+        if cell.cell_type == "markdown" and cell.source.strip():
+            print(_brief(cell.source))
+            print()
+        elif cell.cell_type == "code" and cell.get("execution_count"):
             print(f"In [{cell.execution_count}]:")
             print("    " + cell.source.replace("\n", "\n    "))
             for text in _texts(cell.outputs):
@@ -76,6 +97,24 @@ def headless(number: str) -> int:
         return 1
     print(f"notebooks/{step.notebook.name}: every cell ran.")
     return 0
+
+
+def _brief(markdown: str, most: int = BRIEF_LINES) -> str:
+    """A text cell as the terminal shows it: its first lines, a heading
+    underlined, and "[...]" where the rest is left out (read it in
+    JupyterLab, or in the .ipynb on GitHub)."""
+    lines = markdown.strip().splitlines()
+    shown = lines[:most]
+    out = []
+    for line in shown:
+        if line.startswith("#"):
+            title = line.lstrip("#").strip()
+            out += [title, "-" * len(title)]
+        else:
+            out.append(line)
+    if len(lines) > most:
+        out.append(f"[... {len(lines) - most} more lines]")
+    return "\n".join(out)
 
 
 def _texts(outputs) -> list[str]:

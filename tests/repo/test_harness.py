@@ -466,11 +466,20 @@ def test_without_redis_or_nginx_the_cluster_lane_is_skipped_loudly(tmp_path):
 
 def test_a_notebook_runs_headless_and_shows_its_outputs():
     """`make notebook-1`: the notebook runs on its own server, without
-    JupyterLab, and every cell's source and output is printed."""
+    JupyterLab; its text cells (their first lines), every code cell's source
+    and output are printed, and nothing else (the kernel runs over IPC, so
+    ipykernel does not warn that its TCP traffic is unencrypted)."""
+    import nbformat
+
+    notebook = nbformat.read(REGISTRY.step(1).notebook, as_version=4)
+    text = next(c.source for c in notebook.cells if c.cell_type == "markdown")
     done = harness("notebook", "1")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "In [1]:" in done.stdout and "HTTP 200 OK" in done.stdout
+    assert text.splitlines()[0].lstrip("# ") + "\n---" in done.stdout
     assert "every cell ran" in done.stdout
+    if os.name == "posix":
+        assert "WARNING" not in done.stderr, done.stderr
 
 
 def test_a_notebook_pointed_at_the_wrong_server_says_so(monkeypatch):
