@@ -559,6 +559,111 @@ def _take_screenshot(step, path: Path) -> None:
             collector.stop()
 
 
+# ---------------------------------------------------------------- error codes
+
+# Where an error code is defined: `default_code = "..."`, `code="..."`, or
+# a string given as an exception's last argument, its code
+# (`AuthenticationFailed(message, "session_ended")`).
+CODE_DEFINITIONS = (
+    re.compile(r"""\b(?:default_)?code\s*=\s*["']([a-z][a-z_]+)["']"""),
+    re.compile(
+        r"""\w+(?:Failed|Error|Token|Denied|Exception)\("""
+        r"""(?:[^()]|\([^()]*\))*?,\s*["']([a-z][a-z_]+)["']\s*,?\s*\)"""
+    ),
+)
+# A "Going deeper" block: `<details><summary>Going deeper: ...</summary>` ...
+# `</details>`. GitHub shows it folded; a newcomer may skip it.
+DEEPER = re.compile(r"(?ms)^<details>.*?^</details>[ \t]*$")
+# The words that say a code named in the prose is in no response shown.
+NOT_SHOWN = "not shown"
+# Paragraphs, list items and quotes: what a blank line or a new item starts.
+PARAGRAPH = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*]|\d+\.) )")
+CHAPTER_MARK = re.compile(r"(?m)^<!-- chapter: (\d+) -->$")
+FENCED = re.compile(r"(?ms)^```.*?^```[ \t]*$")
+RUN_BLOCK = re.compile(r"(?ms)^<!-- run: [^>]*-->\n(.*?)^<!-- end -->")
+
+
+def error_codes() -> set[str]:
+    """Every error code a response of ours can carry, read from where they
+    are defined: DRF's and simplejwt's sources in .venv, and the steps' and
+    final/'s own code (their tests excepted)."""
+    import rest_framework
+    import rest_framework_simplejwt
+
+    paths = [
+        Path(rest_framework.__file__).parent / "exceptions.py",
+        *Path(rest_framework_simplejwt.__file__).parent.glob("*.py"),
+        *ROOT.glob("steps/*/**/*.py"),
+        *ROOT.glob("final/**/*.py"),
+    ]
+    codes: set[str] = set()
+    for path in paths:
+        if "tests" in path.relative_to(ROOT).parts if path.is_relative_to(ROOT) else ():
+            continue
+        text = path.read_text(encoding="utf-8")
+        for pattern in CODE_DEFINITIONS:
+            codes |= set(pattern.findall(text))
+    return codes
+
+
+def chapters(text: str) -> list[tuple[str, str]]:
+    """(number, text) of each chapter: from its `<!-- chapter: NN -->` to the
+    next one; the last one ends at the first `## ` heading after its own
+    (the sections that follow the chapters)."""
+    marks = list(CHAPTER_MARK.finditer(text))
+    out = []
+    for i, mark in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        body = text[mark.start() : end]
+        if i + 1 == len(marks):
+            prose = FENCED.sub(lambda m: " " * len(m.group(0)), body)
+            heading = re.search(r"(?m)^## ", prose)
+            after = heading and re.search(r"(?m)^## ", prose[heading.end() :])
+            if after:
+                body = body[: heading.end() + after.start()]
+        out.append((mark.group(1), body))
+    return out
+
+
+def unshown_error_codes(text: str, codes: set[str] | None = None) -> list[str]:
+    """Every error code a chapter's prose names must be one the reader sees
+    in that chapter: in the output of one of its replayed console blocks
+    (`<!-- run: NN -->`) outside Going deeper blocks.
+
+    The prose is the chapter's text outside code blocks and Going deeper
+    blocks (`<details>`: there it may name any code). A code is named when
+    it is an inline code span (`token_not_valid`) and one of error_codes().
+    The rule for a code that the text names without showing it: the
+    paragraph (or list item, or quote) that names it says "not shown", as in
+    "`user_inactive` (not shown: the body has only `detail`)". Returns one
+    line per code named and not shown."""
+    codes = error_codes() if codes is None else codes
+    problems = []
+    for number, body in chapters(text):
+        path = DEEPER.sub("", body)
+        seen = "\n".join(
+            line
+            for block in RUN_BLOCK.findall(path)
+            for line in block.splitlines()
+            if not line.startswith("$ ")
+        )
+        prose = FENCED.sub("", path)
+        prose = re.sub(r"(?s)<!--.*?-->", "", prose)
+        for paragraph in PARAGRAPH.split(prose):
+            if NOT_SHOWN in paragraph.lower():
+                continue
+            for code in re.findall(r"`([a-z][a-z_]+)`", paragraph):
+                if code not in codes or re.search(rf"\b{code}\b", seen):
+                    continue
+                problems.append(
+                    f"chapter {int(number)} names the error code `{code}`, which"
+                    " none of its replayed outputs shows: show it in a response,"
+                    " name it only in a Going deeper block, or say"
+                    f' "{NOT_SHOWN}" in its paragraph'
+                )
+    return list(dict.fromkeys(problems))
+
+
 # ---------------------------------------------------------------- the document
 
 
@@ -573,7 +678,8 @@ GENERATORS = {
 
 def render(text: str, write: bool = False) -> str:
     """The document with every generated region made anew (with `write`,
-    screenshots are taken anew too)."""
+    screenshots are taken anew too). Fails if a chapter names an error code
+    that its fresh outputs do not show (unshown_error_codes())."""
     check_commands(text)
     regions = list(REGION.finditer(text))
     runs = [
@@ -598,7 +704,11 @@ def render(text: str, write: bool = False) -> str:
         out.append(body)
         last = m.start("close")
     out.append(text[last:])
-    return "".join(out)
+    fresh = "".join(out)
+    unshown = unshown_error_codes(fresh)
+    if unshown:
+        raise DocError("\n".join(unshown))
+    return fresh
 
 
 def main(write: bool = False, documents=DOCUMENTS) -> int:
@@ -632,11 +742,6 @@ def main(write: bool = False, documents=DOCUMENTS) -> int:
             )
         )
     return 1 if stale else 0
-
-
-# A "Going deeper" block: `<details><summary>Going deeper: ...</summary>` ...
-# `</details>`. GitHub shows it folded; a newcomer may skip it.
-DEEPER = re.compile(r"(?ms)^<details>.*?^</details>[ \t]*$")
 
 
 def sections(text: str) -> list[tuple[str, str]]:

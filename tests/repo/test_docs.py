@@ -232,6 +232,53 @@ def test_the_readmes_commands_can_be_typed_on_any_port(readme):
     docs.check_commands(readme.read_text(encoding="utf-8"))
 
 
+def _chapter(prose, output):
+    return (
+        "<!-- chapter: 04 -->\n## 4. JWT authentication\n<!-- end -->\n\n"
+        f"{prose}\n\n<!-- run: 04 -->\n```console\n$ login user nope\n{output}\n```\n"
+        "<!-- end -->\n"
+    )
+
+
+def test_an_error_code_the_prose_names_must_be_shown():
+    """A chapter that names an error code the reader sees in none of its
+    replayed outputs fails the docs check; shown in an output, named in a
+    Going deeper block, or said to be "not shown", it passes."""
+    codes = docs.error_codes()
+    assert {"not_authenticated", "token_not_valid", "no_active_account"} <= codes
+    assert {"session_ended", "too_large"} <= codes  # the steps' own
+    named = "A wrong password gets 401 `no_active_account`."
+    hidden = '{"detail":"No active account found with the given credentials"}'
+    problems = docs.unshown_error_codes(_chapter(named, hidden))
+    assert len(problems) == 1 and "chapter 4" in problems[0]
+    assert "`no_active_account`" in problems[0]
+    shown = '{"detail":"No active account","code":"no_active_account"}'
+    assert docs.unshown_error_codes(_chapter(named, shown)) == []
+    deeper = (
+        "<details>\n<summary><b>Going deeper: codes</b></summary>\n\n"
+        f"{named}\n\n</details>"
+    )
+    assert docs.unshown_error_codes(_chapter(deeper, hidden)) == []
+    marked = "A wrong password gets 401 `no_active_account` (not shown: see ch. 15)."
+    assert docs.unshown_error_codes(_chapter(marked, hidden)) == []
+    # "not shown" counts in the paragraph, list item or quote that names it.
+    elsewhere = f"Some codes are not shown.\n\n{named}"
+    assert docs.unshown_error_codes(_chapter(elsewhere, hidden)) != []
+    items = f"- {marked}\n  it says so.\n- {named}"
+    assert len(docs.unshown_error_codes(_chapter(items, hidden))) == 1
+    # A code in a command, or a word that is no code, is not an output.
+    assert docs.unshown_error_codes(_chapter("`invalid` `detail`", hidden)) != []
+    assert docs.unshown_error_codes(_chapter("`ACCESS` `detail`", hidden)) == []
+
+
+def test_the_replay_fails_on_an_error_code_no_output_shows():
+    """render() runs the check on the document it makes."""
+    text = _chapter("A wrong password gets 401 `no_active_account`.", "")
+    text = text.replace("<!-- run: 04 -->\n", "")  # no server needed
+    with pytest.raises(docs.DocError, match="no_active_account"):
+        docs.render(text)
+
+
 @pytest.fixture(scope="module")
 def render_mermaid():
     """mermaid.errors(), or a skip that says what to install: JupyterLab's
