@@ -71,6 +71,15 @@ def tips(step: Step, base: str) -> list[str]:
     return lines
 
 
+def room_hosts(step: Step) -> str:
+    """The hosts a step served to a room (HOST=0.0.0.0) accepts beyond its
+    own ALLOWED_HOSTS: every one ("*"), except in production mode (steps 07
+    on), where the step's own setting, DJANGO_ALLOWED_HOSTS, decides ("")."""
+    if production_mode() and "secrets-from-env" in step.features:
+        return ""
+    return "*"
+
+
 def export_line(base: str, resource: str | None = None) -> str:
     """The line a reader copies into the terminal they type in: where the
     servers are, for the tutorial's commands ($API, $RESOURCE)."""
@@ -91,7 +100,7 @@ def start_resource_service(project: Project, host: str, port: int) -> str:
         AUTH_SERVICE_URL=f"http://127.0.0.1:{port}",
         DJANGO_ENV=os.environ.get("DJANGO_ENV", "development"),
     )
-    if host not in LOOPBACK:
+    if host not in LOOPBACK and not production_mode():
         env["DJANGO_ALLOWED_HOSTS"] = "*"  # serving a room, as the auth service
     command = [sys.executable, "manage.py", "runserver", f"{host}:{resource_port}"]
     subprocess.Popen(
@@ -168,9 +177,17 @@ def main(number: str, host: str, port: str, server: str = "runserver") -> int:
         # Serving a room: the steps accept only localhost (ALLOWED_HOSTS), so
         # run them through harness.settings with every host allowed, for this
         # run only, on the step's own database and keys. A dev server: trusted
-        # networks.
-        env = project.env(database=project.path / "db.sqlite3", hosts="*", keys=False)
-        print(f"Serving {host} to the room: ALLOWED_HOSTS is opened for this run.")
+        # networks. In production mode, the step's own ALLOWED_HOSTS holds.
+        hosts = room_hosts(step)
+        env = project.env(database=project.path / "db.sqlite3", hosts=hosts, keys=False)
+        if hosts:
+            print(f"Serving {host} to the room: ALLOWED_HOSTS is opened for this run.")
+        else:
+            allowed = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
+            print(
+                f"Serving {host} to the room in production mode: ALLOWED_HOSTS is"
+                f" {allowed} (DJANGO_ALLOWED_HOSTS): add the address the room uses."
+            )
     # As manage.py does: development unless the reader chose otherwise (final/
     # runs production when nothing is set; the steps ignore anything else).
     env["DJANGO_ENV"] = os.environ.get("DJANGO_ENV", "development")

@@ -206,6 +206,20 @@ def test_check_says_why_a_test_failed_in_a_line():
     )
 
 
+def test_a_room_is_let_in_except_in_production(monkeypatch):
+    """`make step-N HOST=0.0.0.0` accepts any Host for the room in
+    development; in production mode (steps 07 on) only the step's own
+    ALLOWED_HOSTS, from DJANGO_ALLOWED_HOSTS, as in a real deployment."""
+    from harness.serve import room_hosts
+
+    monkeypatch.delenv("DJANGO_ENV", raising=False)
+    assert room_hosts(REGISTRY.step(7)) == "*"
+    monkeypatch.setenv("DJANGO_ENV", "production")
+    assert room_hosts(REGISTRY.step(7)) == ""
+    assert room_hosts(REGISTRY.final) == ""
+    assert room_hosts(REGISTRY.step(4)) == "*"  # no production mode before 07
+
+
 def test_check_explains_a_folder_that_is_not_a_project(tmp_path):
     done = harness("check", "4", str(tmp_path))
     assert done.returncode == 2
