@@ -57,7 +57,7 @@ check: ## your own project against step N's tests: make check STEP=N DIR=path
 	  { echo "usage: make check STEP=4 DIR=path/to/your/project"; exit 2; }
 	@$(HARNESS) check $(STEP) $(DIR)
 
-notebook-%: ## run step N's notebook headless and print its outputs (no JupyterLab)
+notebook-%: ## run step N's notebook headless: its text, code and outputs (no JupyterLab)
 	@$(HARNESS) notebook $*
 
 notebooks: ## JupyterLab on notebooks/ (each starts its own step's server; LAB_PORT=)

@@ -9,7 +9,7 @@
     python3 -m harness diff 4               what changed from step 03 to 04
     python3 -m harness docs [--write]       check (or refresh) TUTORIAL.md
     python3 -m harness lab                  JupyterLab on the notebooks
-    python3 -m harness notebook 4           notebook 04 headless, outputs printed
+    python3 -m harness notebook 4           notebook 04 headless: text, code, outputs
     python3 -m harness bench [costs]        what each check costs (make bench)
     python3 -m harness bench times          time setup, start-up and tests
     python3 -m harness cluster              final/ scaled out (make final-cluster)
@@ -146,7 +146,7 @@ COMMANDS = {
     ),
     "notebook": (
         "dev",
-        "run one step's notebook headless and print its outputs",
+        "run one step's notebook headless: print its text, code and outputs",
         [("step", {})],
         _call("lab", "headless", "step"),
     ),
