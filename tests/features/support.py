@@ -141,7 +141,10 @@ def listed(response) -> list:
     """The items of a list answer: the list itself, or from step 15 on
     (pagination), the first page's "results"."""
     body = response.json()
-    return body["results"] if isinstance(body, dict) else body
+    if isinstance(body, dict):
+        assert "results" in body, f"not a list: {response.status_code} {body}"
+        return body["results"]
+    return body
 
 
 def field_errors(response) -> dict:
