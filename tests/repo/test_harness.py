@@ -312,6 +312,57 @@ def test_production_mode_refuses_a_database_development_seeded(tmp_path):
     assert "demo users of development" in last and "user, alice" in last
 
 
+def test_each_start_gives_the_demo_users_back_their_passwords(tmp_path):
+    """`make step-N` prepares the database it keeps: a demo user whose
+    password was changed, or who was deactivated, gets the demo password and
+    is active again; one left alone keeps its hash (not hashed again)."""
+    from harness.project import DEMO_USERS, run_prepare
+
+    project = Project.at(REGISTRY.step(4).path)
+    env = project.env(database=tmp_path / "db.sqlite3", hasher="quick")
+    assert run_prepare(project, env).returncode == 0
+    read = (
+        "import django, json; django.setup()\n"
+        "from django.contrib.auth import get_user_model\n"
+        "users = get_user_model().objects.order_by('username')\n"
+        f"demo = dict({DEMO_USERS!r})\n"
+        "print(json.dumps({u.username: [u.password, u.is_active,"
+        " u.check_password(demo[u.username])] for u in users}))\n"
+    )
+    change = (
+        "import django; django.setup()\n"
+        "from django.contrib.auth import get_user_model\n"
+        "User = get_user_model()\n"
+        "u = User.objects.get(username='user'); u.set_password('changed'); u.save()\n"
+        "User.objects.filter(username='alice').update(is_active=False)\n"
+    )
+
+    def python(code):
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=project.path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    import json
+
+    first = json.loads(python(read))
+    assert all(active and works for _, active, works in first.values())
+    python(change)
+    changed = json.loads(python(read))
+    assert changed["user"][2] is False and changed["alice"][1] is False
+    assert run_prepare(project, env).returncode == 0
+    again = json.loads(python(read))
+    assert all(active and works for _, active, works in again.values())
+    assert again["alice"][0] == first["alice"][0]  # left alone: the same hash
+    assert again["user"][0] != changed["user"][0]  # hashed again, the demo way
+
+
 @pytest.mark.parametrize(
     "step, environment, named",
     [
