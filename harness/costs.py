@@ -52,6 +52,7 @@ from pathlib import Path
 from harness import postgres
 from harness.costs_django import interleaved  # rounds of rows, as in-process
 from harness.net import TIMEOUT, free_port, wait_for_http
+from harness.pipes import LineProcess
 from harness.project import Project, clean_environ, new_private_key
 from harness.registry import ROOT
 
@@ -142,19 +143,12 @@ class DjangoProcess:
     Stopped by its id (close: its standard input ends, and so does it)."""
 
     def __init__(self, env: dict, cwd: Path):
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "harness.costs_django"],
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
+        self.process = LineProcess(
+            [sys.executable, "-m", "harness.costs_django"], cwd, env
         )
 
     def run(self, job: str, **arguments) -> dict:
-        self.process.stdin.write(json.dumps([job, arguments]) + "\n")
-        self.process.stdin.flush()
-        line = self.process.stdout.readline()
+        line = self.process.ask(json.dumps([job, arguments]))
         if not line:
             raise RuntimeError(f"{job}: the Django process exited")
         answer = json.loads(line)
@@ -163,13 +157,7 @@ class DjangoProcess:
         return answer["result"]
 
     def close(self) -> None:
-        self.process.stdin.close()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process.stdout.close()
+        self.process.close()
 
 
 # --- servers and a client -------------------------------------------------------

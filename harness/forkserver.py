@@ -28,6 +28,7 @@ import subprocess
 import sys
 import threading
 
+from harness.pipes import LineProcess
 from harness.registry import ROOT
 
 # What the projects' start-ups import, and nothing here reads settings at
@@ -203,36 +204,19 @@ class Forked:
 
 
 _lock = threading.Lock()
-_server: subprocess.Popen | None = None
+_server: LineProcess | None = None
 _broken = False
 
 
-def _start_server() -> subprocess.Popen:
+def _start_server() -> LineProcess:
     env = {k: v for k, v in os.environ.items() if k not in ADOPTED}
     env["PYTHONPATH"] = str(ROOT)
-    server = subprocess.Popen(
-        [sys.executable, "-c", "from harness.forkserver import serve; serve()"],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    atexit.register(_stop_server, server)
+    code = "from harness.forkserver import serve; serve()"
+    server = LineProcess([sys.executable, "-c", code], ROOT, env)
+    # At exit: end it (it stops its children first) and wait for it, so that
+    # the CPU time of every server counts as this process's.
+    atexit.register(server.close)
     return server
-
-
-def _stop_server(server: subprocess.Popen) -> None:
-    """At exit: end the fork server (it stops its children first) and wait
-    for it, so that the CPU time of every server counts as this process's."""
-    with contextlib.suppress(OSError):
-        server.stdin.close()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-    server.stdout.close()
 
 
 def usable(argv: list[str], env: dict) -> bool:
@@ -252,9 +236,7 @@ def usable(argv: list[str], env: dict) -> bool:
 def _request(request) -> str:
     """Send one request to the fork server; its one-line answer."""
     with _lock:
-        _server.stdin.write(json.dumps(request) + "\n")
-        _server.stdin.flush()
-        return _server.stdout.readline()
+        return _server.ask(json.dumps(request))
 
 
 def spawn(argv: list[str], cwd, env: dict, log) -> Forked | subprocess.Popen:
