@@ -51,14 +51,27 @@ def tips(step: Step, base: str) -> list[str]:
     pages = ["/api/hello/"] + (["/api/notes/"] if "open-notes" in step.features else [])
     if "browser-page" in step.features:
         pages = ["/  (the notes page)"]
-    lines = ["in a browser: " + "  ".join(f"{base}{page}" for page in pages)]
-    lines.append("curl -s $API/api/hello/")
+    account = []
     if "token-obtain" in step.features and production_mode():
         python = os.path.relpath(ROOT / ".venv" / "bin" / "python", step.path)
-        lines.append(
+        account.append(
             f"no demo users: make an account first, in {step.relpath}/ and with"
             f" the same variables set: {python} manage.py createsuperuser"
         )
+    if production_mode() and "production-settings" in step.features:
+        # Plain http is redirected to https (SECURE_SSL_REDIRECT), which a
+        # proxy ends in a real deployment: here curl says what it would.
+        return [
+            "plain http gets a 301 to https here; say what a proxy would:",
+            "curl -s -H 'X-Forwarded-Proto: https' $API/api/hello/",
+            "(no notes page, and tutorial.sh's helpers send plain http:"
+            " use development mode for those)",
+            *account,
+        ]
+    lines = ["in a browser: " + "  ".join(f"{base}{page}" for page in pages)]
+    lines.append("curl -s $API/api/hello/")
+    if account:
+        lines += account
         lines.append(
             "login NAME PASSWORD    (that account; keeps the tokens in $ACCESS)"
         )
