@@ -91,6 +91,10 @@ def serve() -> None:  # pragma: no cover - runs in the fork server
     does every child (they die with their parent, this process). (Not
     PR_SET_PDEATHSIG here: that fires when the caller's *thread* ends, and a
     thread pool may start this.)"""
+    # A Ctrl-C, or a notebook's "interrupt", goes to the whole process group:
+    # this process is not what the reader meant (and it would print a
+    # traceback). Its children take Python's own handler back.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     preload()
     own = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     base_path = [p for p in sys.path[1:] if p not in own]  # [0]: -c's ""
@@ -126,6 +130,7 @@ def _become(argv, cwd, env, log, base_path) -> None:  # pragma: no cover
 
     status = 1
     try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         die_with_parent()
         output = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         os.dup2(output, 1)
