@@ -55,7 +55,8 @@ def pytest_collection_modifyitems(items):
     for item in items:
         marker = item.get_closest_marker("feature")
         doc = _first_paragraph(item.function.__doc__ or "")
-        item.user_properties.append(("feature", marker.args[0] if marker else "?"))
+        # A test that names several features proves each of them.
+        item.user_properties.append(("features", list(marker.args) if marker else []))
         item.user_properties.append(("doc", doc))
         # as_user logs in the project's way: with a token once jwt-auth is in
         # the step's features (tests/features/conftest.py).
@@ -103,7 +104,7 @@ def pytest_runtest_logreport(report):
             message = crash.message if crash else str(report.longrepr)
         _results.append(
             {
-                "feature": props.get("feature", "?"),
+                "features": props.get("features", []),
                 "test": report.nodeid.split("::")[-1],
                 "doc": props.get("doc", ""),
                 "passed": report.passed,
@@ -247,7 +248,7 @@ def main(number: str, directory: str) -> int:
         results = json.loads(report.read_text())
 
     failures = {
-        name: [r for r in results if r["feature"] == name and not r["passed"]]
+        name: [r for r in results if name in r["features"] and not r["passed"]]
         for name in step.features
     }
     # tests/features/conftest.py's as_user logs in with a token whenever the

@@ -156,6 +156,9 @@ def test_a_missing_step_says_so():
         # while the project refuses tokens: step 03 has login-required.
         (4, 3, 1, ("✗ jwt-auth", "until jwt-auth works: notes, login-required,")),
         (2, 2, 0, ("3 of 3 features of step 02 work",)),
+        # A test that names two features counts against both: step 06 has
+        # no signing key of its own, though its tests name secrets first.
+        (7, 6, 1, ("✗ hmac-signing-key", "9 of 11 features of step 07 work")),
     ],
 )
 def test_check_judges_a_learners_project(tmp_path, step, copy_of, exit_code, says):
