@@ -141,6 +141,9 @@ def bundle(static: Path = STATIC) -> dict:
         if (m := re.fullmatch(r"(\d+)\.[0-9a-f]+\.js", path.name))
     }
     mapping = re.search(r"chunkMapping:\{(.*?)\}", runtime)
+    global_name = re.search(r"self\.(\w+)=self\.\1\|\|\[\]", runtime)
+    if mapping is None or global_name is None:  # another JupyterLab build
+        raise NoMermaid(f"JupyterLab's build in {static} has no mermaid we can load")
     shared = {
         chunk: re.findall(r'"(\d+)"', ids)
         for chunk, ids in re.findall(r"(\d+):\[([^\]]*)\]", mapping.group(1))
@@ -173,8 +176,7 @@ def bundle(static: Path = STATIC) -> dict:
                 entry = {"chunks": chunks, "module": module}
                 break
         break
-    global_name = re.search(r"self\.(\w+)=self\.\1\|\|\[\]", runtime)
-    if entry is None or mapping is None or global_name is None:
+    if entry is None:
         raise NoMermaid(f"JupyterLab's build in {static} has no mermaid we can load")
     return {
         "files": files,
