@@ -69,7 +69,7 @@ docs: ## refresh TUTORIAL.md and README.md from the files and real runs (Chromiu
 	@$(HARNESS) docs --write
 
 bench: ## what each check costs: requests, logins, the revocation store (PostgreSQL)
-	@$(HARNESS) bench costs
+	@$(HARNESS) bench costs $(if $(RECORD),--record)
 
 bench-times: ## time setup, start-up to first answer, and the test run (slow)
 	@$(HARNESS) bench times

@@ -159,8 +159,16 @@ COMMANDS = {
                 "--tiny",
                 {"action": "store_true", "help": "a few iterations, small tables"},
             ),
+            (
+                "--record",
+                {
+                    "action": "store_true",
+                    "help": "keep the numbers in docs/measured/bench.json (make docs"
+                    " then takes TUTORIAL.md's from there)",
+                },
+            ),
         ],
-        _call("bench", "main", "part", "tiny"),
+        _call("bench", "main", "part", "tiny", "record"),
     ),
     "cluster": (
         "base",

@@ -72,14 +72,15 @@ def test_jobs() -> tuple[float, list]:
     return time.monotonic() - started, results
 
 
-def main(part: str = "costs", tiny: bool = False) -> int:
-    """`bench costs` (the default), `bench times`, or `bench all`: both."""
+def main(part: str = "costs", tiny: bool = False, record: bool = False) -> int:
+    """`bench costs` (the default), `bench times`, or `bench all`: both.
+    With `record`, the costs are kept for TUTORIAL.md (costs.record())."""
     if part in ("times", "all"):
         times()
     if part in ("costs", "all"):
         from harness import costs
 
-        return costs.main(tiny)
+        return costs.main(tiny, record)
     return 0
 
 

@@ -34,6 +34,7 @@ hit the login and refresh rates within seconds).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import http.client
 import json
 import os
@@ -727,12 +728,39 @@ def table(r: dict, seconds: float) -> str:
     return "\n".join(out)
 
 
-def main(tiny: bool = False) -> int:
+RECORD = ROOT / "docs" / "measured" / "bench.json"
+
+
+def record(results: dict, seconds: float, path: Path = RECORD) -> None:
+    """Keep a run's numbers, with the machine and the day, where TUTORIAL.md's
+    "What each check costs" takes them from (harness/claims.py): a number
+    the prose states is one this file holds, and `make docs` says when they
+    differ. Only a full run is kept (`--tiny`'s numbers mean nothing)."""
+    kept = {
+        **results,
+        "sizes": dataclasses.asdict(results["sizes"]),
+        "machine": machine(),
+        "date": time.strftime("%Y-%m-%d"),
+        "seconds": round(seconds, 1),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(kept, indent=1, sort_keys=True) + "\n")
+
+
+def main(tiny: bool = False, keep: bool = False) -> int:
     why = postgres.missing()
     if why:
         print(f"The cost bench needs PostgreSQL: {why}")
         return 1
+    if keep and tiny:
+        print("--record keeps a full run only: leave out --tiny")
+        return 2
     started = time.monotonic()
     results = measure(TINY if tiny else FULL)
-    print(table(results, time.monotonic() - started))
+    seconds = time.monotonic() - started
+    print(table(results, seconds))
+    if keep:
+        record(results, seconds)
+        kept = RECORD.relative_to(ROOT)
+        print(f"Kept in {kept}: `make docs` takes TUTORIAL.md's numbers from it.")
     return 0

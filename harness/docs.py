@@ -27,6 +27,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import difflib
+import math
 import os
 import re
 import shutil
@@ -36,6 +37,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from harness import claims
 from harness.diff import unified
 from harness.project import Project
 from harness.registry import ROOT, Registry, load
@@ -667,7 +669,44 @@ def unshown_error_codes(text: str, codes: set[str] | None = None) -> list[str]:
 # ---------------------------------------------------------------- the document
 
 
+# The instructors' time budget (README.md): reading on the newcomer's path
+# at this many words a minute, and this long to type a command and read its
+# answer; a chapter's budget is the sum, rounded up to 5 minutes.
+READING_SPEED = 200
+MINUTES_A_COMMAND = 0.5
+
+
+def chapter_times(args: list[str], registry: Registry | None = None) -> str:
+    """`<!-- chapter-times -->`: each chapter's time, from TUTORIAL.md as it
+    is: its words outside and inside Going deeper blocks, and the commands
+    on its newcomer's path (its console blocks' "$ " lines)."""
+    registry = registry or load()
+    text = (ROOT / "TUTORIAL.md").read_text(encoding="utf-8")
+
+    def minutes(words: int) -> str:
+        half = math.ceil(words / READING_SPEED * 2) / 2
+        return f"{half:g}" if half else ""
+
+    rows = [
+        "| chapter | reading, min | Going deeper, min | commands to type"
+        " | budget, min |",
+        "|---|---|---|---|---|",
+    ]
+    for number, body in chapters(text):
+        step = registry.step(number)
+        path = DEEPER.sub("", body)
+        words, deeper = len(path.split()), len(body.split()) - len(path.split())
+        commands = sum(len(_typed(block)) for block in CONSOLE.findall(path))
+        budget = words / READING_SPEED + commands * MINUTES_A_COMMAND
+        rows.append(
+            f"| {step.number}. {step.heading} | {minutes(words)} | {minutes(deeper)}"
+            f" | {commands} | {math.ceil(budget / 5) * 5} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
 GENERATORS = {
+    "chapter-times": chapter_times,
     "include": include,
     "diff": diff,
     "chapter": chapter,
@@ -705,10 +744,33 @@ def render(text: str, write: bool = False) -> str:
         last = m.start("close")
     out.append(text[last:])
     fresh = "".join(out)
-    unshown = unshown_error_codes(fresh)
+    try:
+        fresh = claims.render_values(fresh)
+    except claims.ClaimError as error:
+        raise DocError(str(error)) from None
+    unshown = (
+        unshown_error_codes(fresh)
+        + unbacked_claims(fresh)
+        + claims.false_statements(fresh)
+    )
     if unshown:
         raise DocError("\n".join(unshown))
     return fresh
+
+
+def unbacked_claims(text: str) -> list[str]:
+    """Every number the prose states as a result (harness/claims.py) is a
+    value, or shown in the outputs replayed in its chapter; outside the
+    chapters, a value."""
+    problems, rest = [], text
+    for number, body in chapters(text):
+        shown = "\n".join(RUN_BLOCK.findall(body))
+        problems += claims.unbacked(body, shown, f"chapter {int(number)}")
+        rest = rest.replace(body, "")
+    heading = re.search(r"(?m)^# .*", text)
+    return problems + claims.unbacked(
+        rest, "", heading.group(0) if heading else "the text"
+    )
 
 
 def main(write: bool = False, documents=DOCUMENTS) -> int:

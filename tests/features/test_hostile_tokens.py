@@ -79,6 +79,8 @@ def jwk_of(key):
     return {"kty": "oct", "k": b64(key.encode())}
 
 
+EXTRA_SIGNATURE = 256_000  # bytes: the longest token on the list
+
 BREAKERS = {
     "garbage": lambda t, a: "not-a-token",
     "two-parts": lambda t, a: ".".join(t.split(".")[:2]),
@@ -99,7 +101,7 @@ BREAKERS = {
     # A genuine token with 256 KB more signature: 32 times the largest header
     # nginx or gunicorn accept by default (8 KB), so only a test client or a
     # server without a proxy in front ever sees it.
-    "token-plus-256-kilobytes": lambda t, a: t + "A" * 256_000,
+    "token-plus-256-kilobytes": lambda t, a: t + "A" * EXTRA_SIGNATURE,
     "resigned-empty-key": lambda t, a: resign(t, a, ""),
     "resigned-attacker-key": lambda t, a: resign(t, a, ATTACKER_KEY),
     "resigned-HS512": lambda t, a: resign(t, a, ATTACKER_KEY, alg="HS512"),

@@ -78,7 +78,7 @@ def token(kid="key-1") -> str:
 class StandIn:
     """An auth service that serves its key set as `answer` says: (status,
     body); ("raw", bytes), sent as they are, status line and headers
-    included; ("trickle", body), one byte every 0.2 s; or "hang" (say
+    included; ("trickle", body), one byte every TRICKLE_SECONDS; or "hang" (say
     nothing for 10 seconds). It counts the fetches."""
 
     def __init__(self):
@@ -101,7 +101,7 @@ class StandIn:
                     for byte in head + body:
                         self.wfile.write(bytes([byte]))
                         self.wfile.flush()
-                        time.sleep(0.2)
+                        time.sleep(TRICKLE_SECONDS)
                     return
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -158,6 +158,11 @@ def whoami(server, raw_token):
 
 
 # What a broken or hostile auth service could serve at /.well-known/jwks.json.
+# The slow and the big key sets (TUTORIAL.md chapter 14 takes both numbers
+# from here): a byte every so many seconds; padding, in bytes.
+TRICKLE_SECONDS = 0.2
+PADDING_BYTES = 70_000
+
 BROKEN = {
     "an-html-page": lambda: (200, b"<html><body>Bad gateway</body></html>"),
     "an-empty-object": lambda: (200, b"{}"),
@@ -175,7 +180,7 @@ BROKEN = {
     "a-1024-bit-key": lambda: (200, key_set(jwk_of(key(1024)))),
     "a-kid-that-is-a-number": lambda: (200, key_set(jwk_of(key(), kid=1))),
     "an-error-500": lambda: (500, key_set(jwk_of(key()))),
-    "too-big": lambda: (200, key_set(jwk_of(key()), padding="x" * 70_000)),
+    "too-big": lambda: (200, key_set(jwk_of(key()), padding="x" * PADDING_BYTES)),
     "json-nested-60000-deep": lambda: (200, b"[" * 60_000),
     "a-private-key": lambda: (200, key_set({**jwk_of(key()), "d": "AQAB"})),
     "public-exponent-3": lambda: (200, key_set(jwk_of(key(), e="Aw"))),
@@ -300,7 +305,7 @@ def test_an_old_copy_is_used_while_the_auth_service_fails_never_longer(stand_in)
 
 
 def test_a_trickling_answer_is_cut_at_the_deadline(stand_in):
-    """A key set sent one byte every 0.2 s (a whole answer would take
+    """A key set sent one byte every TRICKLE_SECONDS (a whole answer would take
     minutes): the fetch gives up after TIMEOUT (2 s) in all, not per byte,
     and the token is refused."""
     keys = keyset_module().KeySet(stand_in.url, 300, 30)
