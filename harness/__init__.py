@@ -13,7 +13,9 @@ pytest_plugin  `pytest --step N` / `--project=DIR` from the root
 check      `make check`: your project against a step's tests, in words
 diff       `make diff-N`: the lesson
 docs       TUTORIAL.md and README.md from the files and real runs
+claims     numbers the prose states: shown, or from a file or a run
 mermaid    TUTORIAL.md's diagrams rendered: JupyterLab's mermaid, Chromium
 notebook   what the notebooks import: connect(), show(), show_code()
 lab, bench, hashers   JupyterLab; timings; a quick hasher for tests
+costs      `make bench`: what each check costs (RECORD=1 keeps it)
 """

@@ -14,9 +14,15 @@ A document marks generated regions with HTML comments (invisible on GitHub):
                                the first chapter of a Part opens the Part)
     <!-- steps-table -->      (every step, from steps.toml)
     <!-- parts -->            (the Parts of the course and their steps)
+    <!-- chapter-times -->    (README.md: the instructors' time per chapter)
     <!-- screenshot: 12 -->   (step 12's page in Chromium: docs/images/, by --write)
     ...generated text...
     <!-- end -->
+
+and, inside a line of prose, a number from a file or a run (harness/claims.py,
+which also fails the check on a stated result that nothing backs):
+
+    took <!-- value: bench.logins.login_argon2 -->167<!-- end --> ms
 
 `python3 -m harness docs` fails when any region differs from what the files
 and runs produce now; `python3 -m harness docs --write` refreshes them.
