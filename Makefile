@@ -60,8 +60,8 @@ check: ## your own project against step N's tests: make check STEP=N DIR=path
 notebook-%: ## run step N's notebook headless: its text, code and outputs (no JupyterLab)
 	@$(HARNESS) notebook $*
 
-notebooks: ## JupyterLab on notebooks/ (each starts its own step's server; LAB_PORT=)
-	@$(HARNESS) lab $(if $(LAB_PORT),--port $(LAB_PORT))
+notebooks: ## JupyterLab on notebooks/ (each starts its own step's server); PORT= its port
+	@$(HARNESS) lab $(if $(LAB_PORT),--port $(LAB_PORT),$(if $(filter-out file,$(origin PORT)),--port $(PORT)))
 
 lab: notebooks
 

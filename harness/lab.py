@@ -25,7 +25,7 @@ def main(port: int | None = None) -> int:
     print("Each notebook starts its own step's server; set BASE_URL to use yours.")
     print(
         f"JupyterLab on port {port or 8888} (the next free one if it is taken;"
-        " `make notebooks LAB_PORT=8890` picks another). Its address, with"
+        " `make notebooks PORT=8890` picks another). Its address, with"
         " a login token, is printed below."
     )
     return subprocess.call(command(*(["--port", str(port)] if port else [])))

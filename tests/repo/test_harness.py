@@ -553,6 +553,28 @@ def test_a_notebook_runs_headless_and_shows_its_outputs():
     assert "Traceback" not in done.stdout + done.stderr, done.stdout + done.stderr
 
 
+@pytest.mark.parametrize(
+    ("given", "port"),
+    [(["PORT=8890"], "8890"), (["LAB_PORT=8891"], "8891"), ([], None)],
+)
+def test_make_notebooks_takes_its_port(given, port):
+    """`make notebooks PORT=8890` puts JupyterLab on 8890, as `make step-N
+    PORT=` puts a server; without it, JupyterLab chooses (8888, or the next
+    free one), not the steps' default of 8000."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PORT", "LAB_PORT")}
+    done = subprocess.run(
+        ["make", "-n", "notebooks", *given],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
+    command = done.stdout.strip().splitlines()[-1]
+    assert "harness lab" in command, done.stdout + done.stderr
+    assert (f"--port {port}" in command) if port else "--port" not in command
+
+
 def test_a_notebook_pointed_at_the_wrong_server_says_so(monkeypatch):
     """Notebooks 05 and 10 watch 2-second tokens expire: pointed (BASE_URL)
     at a server with the usual 5 minutes, connect() says how to start the
