@@ -14,6 +14,7 @@ A document marks generated regions with HTML comments (invisible on GitHub):
                                the first chapter of a Part opens the Part)
     <!-- steps-table -->      (every step, from steps.toml)
     <!-- parts -->            (the Parts of the course and their steps)
+    <!-- contents -->         (TUTORIAL.md's sections, the Parts among them)
     <!-- chapter-times -->    (README.md: the instructors' time per chapter)
     <!-- screenshot: 12 -->   (step 12's page in Chromium: docs/images/, by --write)
     ...generated text...
@@ -227,6 +228,27 @@ def parts(args: list[str], registry: Registry | None = None) -> str:
             title = f"{step.number}. {step.heading}"
             lines.append(f"  - [{title}](#{anchor(title)})")
     return "\n".join(lines) + "\n"
+
+
+def contents(args: list[str], registry: Registry | None = None) -> str:
+    """TUTORIAL.md's table of contents: its sections before the chapters,
+    the Parts and their chapters (parts()), and its sections after them,
+    each a link; read from the document's own `## ` headings."""
+    text = FENCED.sub("", (ROOT / "TUTORIAL.md").read_text(encoding="utf-8"))
+    headings = re.findall(r"(?m)^(#{1,2}) (.+?)\s*$", text)
+    first = next(i for i, (level, _) in enumerate(headings) if level == "#" and i)
+    last = max(i for i, (_, title) in enumerate(headings) if re.match(r"\d+\. ", title))
+
+    def links(pairs):
+        return "".join(
+            f"- [{title}](#{anchor(title)})\n"
+            for level, title in pairs
+            if level == "##"
+        )
+
+    return (
+        links(headings[1:first]) + parts(args, registry) + links(headings[last + 1 :])
+    )
 
 
 def steps_table(args: list[str], registry: Registry | None = None) -> str:
@@ -718,6 +740,7 @@ GENERATORS = {
     "chapter": chapter,
     "steps-table": steps_table,
     "parts": parts,
+    "contents": contents,
 }
 
 
