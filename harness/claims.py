@@ -32,7 +32,6 @@ import operator
 import re
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 
 from harness.registry import ROOT
 
@@ -244,6 +243,9 @@ VALUES: dict[str, Callable[[], str]] = {
         ),
         "KiB",
     ),
+    "final-body-limit": lambda: size(
+        constant("final/config/settings.py", "DATA_UPLOAD_MAX_MEMORY_SIZE"), "KiB"
+    ),
     "nginx-body-limit": _nginx_body_limit,
     "argon2-memory": _argon2_memory,
     "django-upload-limit": _django_upload_limit,
@@ -402,13 +404,4 @@ def notebook_claims(notebook, where: str) -> list[str]:
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
             problems += unbacked(cell.source, shown_text, where)
-    return problems
-
-
-def check_paths(paths: list[Path]) -> list[str]:
-    """Documents without replayed blocks (final/README.md): values only."""
-    problems = []
-    for path in paths:
-        text = path.read_text(encoding="utf-8")
-        problems += unbacked(text, "", str(path.relative_to(ROOT)))
     return problems

@@ -51,7 +51,7 @@ from harness.registry import ROOT, Registry, load
 from harness.server import RESOURCE_SERVICE, ResourceServer, Server
 from harness.setup import BYTECODE
 
-DOCUMENTS = ("TUTORIAL.md", "README.md")
+DOCUMENTS = ("TUTORIAL.md", "README.md", "final/README.md")
 REGION = re.compile(
     r"(?P<open><!-- (?P<kind>[\w-]+):?(?P<args>[^>]*?) -->\n)"
     r"(?P<body>.*?)"
