@@ -59,6 +59,12 @@ class Api(Client):
             return self._shell.run(args[3])
         if self.server is not None:
             cwd, env = self.server.project.path, self.server.env
+        elif who_serves(self.base_url) is None:
+            raise RuntimeError(
+                f"manage.py acts on this machine's copy of {self.project.path.name},"
+                f" and the server at {self.base_url} is not one: connect() with"
+                " manages=True starts a server of its own instead"
+            )
         else:
             cwd, env = self.project.path, dict(os.environ)
         done = subprocess.run(
@@ -97,14 +103,19 @@ class Api(Client):
             self.server = None
 
 
-def connect(step: str | int, *, ours: bool = False, **env: str) -> Api:
+def connect(
+    step: str | int, *, ours: bool = False, manages: bool = False, **env: str
+) -> Api:
     """An Api for `step`: BASE_URL's server if set, else a fresh one of our own.
 
     Extra keyword arguments become environment variables of the server we
     start (ignored when BASE_URL points at someone else's server). With
     ours=True, always a fresh server of our own, BASE_URL or not: for a
     notebook that compares two steps, or needs settings (the throttles on,
-    say) that it must start the server with.
+    say) that it must start the server with. With manages=True, for a
+    notebook that changes the server's data with api.manage(): BASE_URL's
+    server if it is a `make step-N` of this machine (whose database
+    manage.py reaches), else one of our own, and a sentence saying why.
     """
     chosen = load().step(step)
     project = Project.at(chosen.path)
@@ -115,7 +126,15 @@ def connect(step: str | int, *, ours: bool = False, **env: str) -> Api:
         _check_server(api, chosen, env)
         if "ACCESS_TOKEN_SECONDS" in env:
             _check_lifetime(api, step, int(env["ACCESS_TOKEN_SECONDS"]))
-        return api
+        if not manages or who_serves(base_url) is not None:
+            return api
+        api.close()
+        print(
+            f"This notebook changes users with manage.py, which needs the"
+            f" server's own database, and the server at {base_url} is not a"
+            f" `make step-{chosen.number}` of this machine: it starts a server"
+            " of its own instead."
+        )
     server = Server(project, env=env).start()
     print(f"Started {project.path.name} at {server.url} (stopped by close()).")
     return Api(server.url, project, server)

@@ -605,6 +605,34 @@ def test_a_notebook_may_insist_on_a_server_of_its_own(monkeypatch):
         api.close()
 
 
+def test_a_notebook_that_changes_users_needs_a_server_it_can_reach(
+    monkeypatch, capsys
+):
+    """An instructor's server (BASE_URL, not a `make step-N` of this machine)
+    keeps its database where manage.py cannot reach it: connect(...,
+    manages=True) starts a server of its own and says why, and api.manage()
+    on such a server refuses in a sentence (it once failed with "no such
+    table: auth_user" on this machine's empty copy)."""
+    from harness.notebook import connect
+
+    with Server(Project.at(load().step("08").path)) as theirs:
+        monkeypatch.setenv("BASE_URL", theirs.url)
+        api = connect("08")  # reading only: their server will do
+        try:
+            assert api.server is None
+            with pytest.raises(RuntimeError, match="manages=True"):
+                api.manage("issue_token", "user")
+        finally:
+            api.close()
+        api = connect("08", manages=True)
+        try:
+            assert api.server is not None and api.base_url != theirs.url
+            assert "starts a server of its own" in capsys.readouterr().out
+            assert '"access"' in api.manage("issue_token", "user")
+        finally:
+            api.close()
+
+
 def test_reset_starts_a_step_over():
     """`make reset-N` removes the step's database and generated keys, and
     says what it removed (here only files this test made: a learner's own
