@@ -113,7 +113,8 @@ def _brief(markdown: str, most: int = BRIEF_LINES) -> str:
         else:
             out.append(line)
     if len(lines) > most:
-        out.append(f"[... {len(lines) - most} more lines]")
+        left = len(lines) - most
+        out.append(f"[... {left} more line{'s' if left > 1 else ''}]")
     return "\n".join(out)
 
 
@@ -122,9 +123,13 @@ def _texts(outputs) -> list[str]:
     texts = []
     for output in outputs:
         if output.output_type == "stream":
-            texts.append(output.text)
+            # A print may arrive in pieces: join them, as JupyterLab does.
+            if texts and texts[-1][0] == output.name:
+                texts[-1] = (output.name, texts[-1][1] + output.text)
+            else:
+                texts.append((output.name, output.text))
         elif output.output_type in ("execute_result", "display_data"):
-            texts.append(output.get("data", {}).get("text/plain", ""))
+            texts.append((None, output.get("data", {}).get("text/plain", "")))
         elif output.output_type == "error":
-            texts.append(f"{output.ename}: {output.evalue}")
-    return texts
+            texts.append((None, f"{output.ename}: {output.evalue}"))
+    return [text for _, text in texts]

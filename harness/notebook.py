@@ -194,7 +194,7 @@ def _check_lifetime(api: Api, step: str | int, seconds: int) -> None:
     import base64
 
     answer = api.post("/api/token/", json={"username": "user", "password": "pass"})
-    start = f"ACCESS_TOKEN_SECONDS={seconds} make step-{int(step)}"
+    start = f"ACCESS_TOKEN_SECONDS={seconds} make step-{int(step)} PORT=..."
     if answer.status_code != 200:
         raise RuntimeError(
             f"BASE_URL={api.base_url} does not log in user / pass (HTTP"

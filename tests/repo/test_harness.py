@@ -575,6 +575,27 @@ def test_make_notebooks_takes_its_port(given, port):
     assert (f"--port {port}" in command) if port else "--port" not in command
 
 
+def test_a_notebooks_output_is_printed_as_jupyterlab_shows_it():
+    """A print that reached the kernel in pieces is one text, as JupyterLab
+    shows it (printed piece by piece, a split line broke in two); a text
+    cell cut short says how many lines are left out, in English."""
+    import nbformat
+
+    from harness import lab
+
+    pieces = [
+        nbformat.v4.new_output("stream", text="HTTP 200 OK\nContent-Ty"),
+        nbformat.v4.new_output("stream", text="pe: application/json\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="a warning\n"),
+    ]
+    assert lab._texts(pieces) == [
+        "HTTP 200 OK\nContent-Type: application/json\n",
+        "a warning\n",
+    ]
+    assert lab._brief("a\nb\nc", most=2).endswith("[... 1 more line]")
+    assert lab._brief("a\nb\nc\nd", most=2).endswith("[... 2 more lines]")
+
+
 def test_a_notebook_pointed_at_the_wrong_server_says_so(monkeypatch):
     """Notebooks 05 and 10 watch 2-second tokens expire: pointed (BASE_URL)
     at a server with the usual 5 minutes, connect() says how to start the
@@ -605,9 +626,7 @@ def test_a_notebook_may_insist_on_a_server_of_its_own(monkeypatch):
         api.close()
 
 
-def test_a_notebook_that_changes_users_needs_a_server_it_can_reach(
-    monkeypatch, capsys
-):
+def test_a_notebook_that_changes_users_needs_a_server_it_can_reach(monkeypatch, capsys):
     """An instructor's server (BASE_URL, not a `make step-N` of this machine)
     keeps its database where manage.py cannot reach it: connect(...,
     manages=True) starts a server of its own and says why, and api.manage()
