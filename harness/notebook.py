@@ -120,21 +120,19 @@ def connect(
     chosen = load().step(step)
     project = Project.at(chosen.path)
     base_url = None if ours else os.environ.get("BASE_URL")
-    if base_url:
+    if base_url and manages and who_serves(base_url) is None:
+        print(
+            f"BASE_URL names {base_url}, which is not a `make step-{chosen.number}`"
+            " of this machine. This notebook uses manage.py, which needs the"
+            " server's own database, so it starts a server of its own."
+        )
+    elif base_url:
         print(f"Using the server at {base_url} (from BASE_URL).")
         api = Api(base_url, project)
         _check_server(api, chosen, env)
         if "ACCESS_TOKEN_SECONDS" in env:
             _check_lifetime(api, step, int(env["ACCESS_TOKEN_SECONDS"]))
-        if not manages or who_serves(base_url) is not None:
-            return api
-        api.close()
-        print(
-            f"This notebook changes users with manage.py, which needs the"
-            f" server's own database, and the server at {base_url} is not a"
-            f" `make step-{chosen.number}` of this machine: it starts a server"
-            " of its own instead."
-        )
+        return api
     server = Server(project, env=env).start()
     print(f"Started {project.path.name} at {server.url} (stopped by close()).")
     return Api(server.url, project, server)
@@ -142,10 +140,13 @@ def connect(
 
 def connect_resource(auth: Api, **env: str) -> Api:
     """Step 14 on: a client of the resource service, checking the tokens of
-    `auth`'s server: RESOURCE_URL's if set, else one we start. Keyword
+    `auth`'s server: RESOURCE_URL's if set and `auth` is BASE_URL's server,
+    else one we start. Keyword
     arguments become its environment variables (JWKS_CACHE_SECONDS=...)."""
     project = Project.at(auth.project.path / RESOURCE_SERVICE)
-    url = os.environ.get("RESOURCE_URL")
+    # RESOURCE_URL's service checks BASE_URL's tokens: not those of a server
+    # the notebook started.
+    url = os.environ.get("RESOURCE_URL") if auth.server is None else None
     if url:
         print(f"Using the resource service at {url} (from RESOURCE_URL).")
         return Api(url, project)
