@@ -1,11 +1,19 @@
 """`make notebooks`: JupyterLab on notebooks/, with .venv's Python as kernel."""
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
 
 from harness.registry import ROOT
+
+
+def kernel_path() -> str:
+    """PYTHONPATH for a kernel: this checkout first, so that the notebooks
+    import its harness and steps (a .venv shared with another checkout
+    would otherwise point them there, through its jwt-tutorial.pth)."""
+    return os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 
 
 def command(*extra: str) -> list[str]:
@@ -28,7 +36,8 @@ def main(port: int | None = None) -> int:
         " `make notebooks PORT=8890` picks another). Its address, with"
         " a login token, is printed below."
     )
-    return subprocess.call(command(*(["--port", str(port)] if port else [])))
+    env = {**os.environ, "PYTHONPATH": kernel_path()}
+    return subprocess.call(command(*(["--port", str(port)] if port else [])), env=env)
 
 
 def execute(notebook) -> None:
@@ -53,7 +62,7 @@ def execute(notebook) -> None:
             timeout=120,
             kernel_name="python3",
             resources={"metadata": {"path": str(ROOT / "notebooks")}},
-        ).execute()
+        ).execute(env={**os.environ, "PYTHONPATH": kernel_path()})  # our checkout
 
 
 # A text cell is shown in its first lines only: enough to follow along.
@@ -100,22 +109,34 @@ def headless(number: str) -> int:
 
 
 def _brief(markdown: str, most: int = BRIEF_LINES) -> str:
-    """A text cell as the terminal shows it: its first lines, a heading
-    underlined, and "[...]" where the rest is left out (read it in
-    JupyterLab, or in the .ipynb on GitHub)."""
-    lines = markdown.strip().splitlines()
-    shown = lines[:most]
-    out = []
-    for line in shown:
-        if line.startswith("#"):
+    """A text cell as the terminal shows it: its first lines, every heading
+    (underlined, wherever it is: a cell may open a section at its end), and
+    "[... N more lines]" for what is left out (read it in JupyterLab, or in
+    the .ipynb on GitHub). A heading is "# " to "###### " outside a code
+    block: "#861, merged upstream" is text."""
+    out, left, fenced = [], 0, False
+    for number, line in enumerate(markdown.strip().splitlines()):
+        if line.startswith("```"):
+            fenced = not fenced
+        heading = not fenced and re.match(r"#{1,6} ", line)
+        if number >= most and not heading:
+            left += 1
+            continue
+        if left:
+            out.append(_left_out(left))
+            left = 0
+        if heading:
             title = line.lstrip("#").strip()
             out += [title, "-" * len(title)]
         else:
             out.append(line)
-    if len(lines) > most:
-        left = len(lines) - most
-        out.append(f"[... {left} more line{'s' if left > 1 else ''}]")
+    if left:
+        out.append(_left_out(left))
     return "\n".join(out)
+
+
+def _left_out(lines: int) -> str:
+    return f"[... {lines} more line{'s' if lines > 1 else ''}]"
 
 
 def _texts(outputs) -> list[str]:

@@ -575,6 +575,28 @@ def test_make_notebooks_takes_its_port(given, port):
     assert (f"--port {port}" in command) if port else "--port" not in command
 
 
+def test_a_notebook_imports_this_checkouts_harness(tmp_path, monkeypatch):
+    """A kernel puts this checkout first on its path: a .venv shared with
+    another checkout (whose jwt-tutorial.pth names that one), or any other
+    harness on PYTHONPATH, once had the notebooks import its code and act
+    on its steps."""
+    import nbformat
+
+    from harness import lab
+
+    (tmp_path / "harness").mkdir()
+    (tmp_path / "harness" / "__init__.py").write_text("")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell("import harness; print(harness.__file__)")
+    ]
+    lab.execute(notebook)
+    assert notebook.cells[0].outputs[0].text.strip() == str(
+        ROOT / "harness/__init__.py"
+    )
+
+
 def test_a_notebooks_output_is_printed_as_jupyterlab_shows_it():
     """A print that reached the kernel in pieces is one text, as JupyterLab
     shows it (printed piece by piece, a split line broke in two); a text
@@ -594,6 +616,11 @@ def test_a_notebooks_output_is_printed_as_jupyterlab_shows_it():
     ]
     assert lab._brief("a\nb\nc", most=2).endswith("[... 1 more line]")
     assert lab._brief("a\nb\nc\nd", most=2).endswith("[... 2 more lines]")
+    # A heading past the first lines is shown; "#861" starts a sentence.
+    cell = "a\nb\nc\n#861, merged\nd\n## 3. Next\ne"
+    assert lab._brief(cell, most=2) == (
+        "a\nb\n[... 3 more lines]\n3. Next\n-------\n[... 1 more line]"
+    )
 
 
 def test_a_notebook_pointed_at_the_wrong_server_says_so(monkeypatch):
@@ -650,6 +677,28 @@ def test_a_notebook_that_changes_users_needs_a_server_it_can_reach(monkeypatch, 
             assert '"access"' in api.manage("issue_token", "user")
         finally:
             api.close()
+
+
+def test_a_resource_service_checks_the_tokens_of_the_notebooks_own_server(
+    monkeypatch,
+):
+    """RESOURCE_URL's service checks BASE_URL's tokens: when the notebook
+    started its own auth service instead, it starts the resource service
+    too, pointed at it."""
+    from harness.notebook import connect, connect_resource
+
+    monkeypatch.setenv("RESOURCE_URL", "http://127.0.0.1:9")  # nobody there
+    auth = connect("14", ours=True)
+    try:
+        resource = connect_resource(auth)
+        try:
+            assert resource.server is not None
+            assert resource.base_url != "http://127.0.0.1:9"
+            assert resource.get("/api/whoami/").status_code == 401
+        finally:
+            resource.close()
+    finally:
+        auth.close()
 
 
 def test_reset_starts_a_step_over():
