@@ -1,4 +1,5 @@
-"""Every notebook runs top to bottom, and its cells assert what they show.
+"""Every notebook runs top to bottom, its cells assert what they show, and
+its text states no result that its outputs do not show (harness/claims.py).
 
 Each notebook starts its own step's server on a free port (unless BASE_URL
 is set: here it is removed, so the notebook is tested on its own).
@@ -7,7 +8,7 @@ is set: here it is removed, so the notebook is tested on its own).
 import nbformat
 import pytest
 
-from harness import lab
+from harness import claims, lab
 from harness.registry import load
 
 
@@ -15,4 +16,7 @@ from harness.registry import load
 def test_notebook(step, monkeypatch):
     monkeypatch.delenv("BASE_URL", raising=False)
     monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
-    lab.execute(nbformat.read(step.notebook, as_version=4))
+    notebook = nbformat.read(step.notebook, as_version=4)
+    lab.execute(notebook)
+    unbacked = claims.notebook_claims(notebook, step.notebook.name)
+    assert not unbacked, "\n".join(unbacked)
