@@ -68,7 +68,7 @@ lab: notebooks
 docs: ## refresh TUTORIAL.md and README.md from the files and real runs (Chromium for the screenshot)
 	@$(HARNESS) docs --write
 
-bench: ## what each check costs: requests, logins, the revocation store (PostgreSQL)
+bench: ## what each check costs (PostgreSQL); RECORD=1 keeps the numbers TUTORIAL.md quotes
 	@$(HARNESS) bench costs $(if $(RECORD),--record)
 
 bench-times: ## time setup, start-up to first answer, and the test run (slow)
