@@ -24,6 +24,28 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+EVERY_INTERFACE = "0.0.0.0"  # noqa: S104 (HOST=0.0.0.0: a server for a room)
+
+
+def room_address() -> str:
+    """The address other machines most likely reach this one at: the one a
+    packet to the outside would leave from (a UDP "connect" sends nothing).
+    127.0.0.1 on a machine with no route out."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.connect(("192.0.2.1", 9))  # TEST-NET-1: never answered
+            return sock.getsockname()[0]
+        except OSError:
+            return "127.0.0.1"
+
+
+def address_of(host: str) -> str:
+    """Where other machines connect to a server listening on `host`: the
+    room's address of this machine for every interface, else `host`."""
+    return room_address() if host in (EVERY_INTERFACE, "::") else host
+
+
 def port_is_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         return sock.connect_ex((host, port)) != 0

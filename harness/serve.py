@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 from harness import serving
-from harness.net import port_is_free
+from harness.net import LOOPBACK, address_of, port_is_free
 from harness.project import (
     DEMO_USERS,
     STAFF,
@@ -24,8 +24,6 @@ from harness.registry import ROOT, Step, load
 from harness.server import RESOURCE_SERVICE, Collector, die_with_parent
 
 COLLECTOR = "collector.py"  # steps 12 and 13: the attacker's server
-
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def prepare(project_dir: str) -> int:
@@ -107,10 +105,11 @@ def start_resource_service(project: Project, host: str, port: int) -> str:
     resource_port = next(
         p for p in range(port + 1, port + 100) if port_is_free(host, p)
     )
+    auth = "127.0.0.1" if host in LOOPBACK else address_of(host)
     env = dict(
         os.environ,
         DJANGO_SETTINGS_MODULE=Project.at(folder).settings_module,
-        AUTH_SERVICE_URL=f"http://127.0.0.1:{port}",
+        AUTH_SERVICE_URL=f"http://{auth}:{port}",
         DJANGO_ENV=os.environ.get("DJANGO_ENV", "development"),
     )
     if host not in LOOPBACK and not production_mode():
@@ -126,7 +125,7 @@ def start_resource_service(project: Project, host: str, port: int) -> str:
         stdout=subprocess.DEVNULL,
         preexec_fn=die_with_parent if os.name == "posix" else None,
     )
-    return f"http://{host}:{resource_port}"
+    return f"http://{address_of(host)}:{resource_port}"
 
 
 # `make step-14`'s readiness check: waits until both services answer (the
@@ -171,7 +170,9 @@ def main(number: str, host: str, port: str, server: str = "runserver") -> int:
     if server == "gunicorn" and not (project.path / GUNICORN_CONFIG).exists():
         print(f"{step.relpath} has no {GUNICORN_CONFIG}: gunicorn comes in step 15.")
         return 1
-    base = f"http://{host}:{port}"
+    # Listening on every interface, for a room: name the address the room's
+    # machines connect to, in the banner, the export line and the page's links.
+    base = f"http://{address_of(host)}:{port}"
     make = "make final" if step.is_final else f"make step-{step.number}"
     if not port_is_free(host, int(port)):
         print(
@@ -243,7 +244,7 @@ def main(number: str, host: str, port: str, server: str = "runserver") -> int:
         print(f"              tokens with the keys at {base}/.well-known/jwks.json)")
     if (project.path / COLLECTOR).exists():
         # The attacker's server, beside ours: it prints to this terminal.
-        env["ANALYTICS_URL"] = Collector(project.path, terminal=True).url
+        env["ANALYTICS_URL"] = Collector(project.path, terminal=True, host=host).url
         print(f"  collector:  {env['ANALYTICS_URL']}  (the attacker's: what it")
         print("              receives is printed below, with what to type next)")
     print("  in a second terminal, in the repository's folder:")

@@ -23,7 +23,13 @@ from pathlib import Path
 
 from harness import forkserver
 from harness.forkserver import die_with_parent
-from harness.net import free_port, wait_for_http
+from harness.net import (
+    EVERY_INTERFACE,
+    LOOPBACK,
+    free_port,
+    room_address,
+    wait_for_http,
+)
 from harness.project import Project, run_prepare
 from harness.registry import ROOT
 
@@ -298,11 +304,22 @@ class Collector:
     """Steps 12 and 13: the step's own collector.py (the attacker's server),
     on a free port, stopped by its process id. reports() reads back, as
     dicts, what the page's planted script sent it. With `terminal=True` it
-    prints to this terminal instead (`make step-12`), and dies with us."""
+    prints to this terminal instead (`make step-12`), and dies with us.
+    With the host of a server for a room (HOST=0.0.0.0), it listens there
+    too, and its url is one the room's browsers reach, not their own
+    127.0.0.1."""
 
-    def __init__(self, folder: str | os.PathLike, terminal: bool = False):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
+    def __init__(
+        self, folder: str | os.PathLike, terminal: bool = False, host: str = "127.0.0.1"
+    ):
+        if host in LOOPBACK:
+            bind = reach = "127.0.0.1"
+        elif host == EVERY_INTERFACE or ":" in host:  # collector.py speaks IPv4
+            bind, reach = EVERY_INTERFACE, room_address()
+        else:
+            bind = reach = host
+        self.port = free_port(bind)
+        self.url = f"http://{reach}:{self.port}/"
         # A log to read back, unless it prints to the terminal: `make step-12`
         # then becomes runserver (exec), and would never clean a folder up.
         self._tmp = (
@@ -311,7 +328,12 @@ class Collector:
         self.log_path = Path(self._tmp.name) / "collector.log" if self._tmp else None
         with open(self.log_path or os.devnull, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "collector.py", "--port", str(self.port)],
+                [
+                    sys.executable,
+                    "collector.py",
+                    f"--port={self.port}",
+                    f"--host={bind}",
+                ],
                 cwd=ROOT / folder,
                 stdout=None if terminal else log,
                 stderr=None if terminal else subprocess.STDOUT,

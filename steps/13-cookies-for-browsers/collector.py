@@ -63,9 +63,10 @@ class Collector(BaseHTTPRequestHandler):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8100)
-    port = parser.parse_args().port
-    print(f"[collector] listening on http://127.0.0.1:{port}/", flush=True)
+    parser.add_argument("--host", default="127.0.0.1")  # 0.0.0.0: a room's browsers
+    args = parser.parse_args()
+    print(f"[collector] listening on http://{args.host}:{args.port}/", flush=True)
     try:
-        ThreadingHTTPServer(("127.0.0.1", port), Collector).serve_forever()
+        ThreadingHTTPServer((args.host, args.port), Collector).serve_forever()
     except KeyboardInterrupt:
         pass  # Ctrl-C: stop quietly

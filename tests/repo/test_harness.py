@@ -223,6 +223,33 @@ def test_a_room_is_let_in_except_in_production(monkeypatch):
     assert room_hosts(REGISTRY.step(4)) == "*"  # no production mode before 07
 
 
+def test_a_rooms_browsers_reach_the_collector():
+    """`make step-12 HOST=0.0.0.0`: the page of a server for a room sends the
+    planted script's reports to the collector at an address the room's
+    browsers reach (this machine's, not their own 127.0.0.1), where it
+    listens."""
+    import json
+
+    from harness.net import room_address
+    from harness.server import Collector
+
+    folder = REGISTRY.step(12).path
+    alone = Collector(folder)
+    try:
+        assert alone.url.startswith("http://127.0.0.1:")
+    finally:
+        alone.stop()
+    room = Collector(folder, host="0.0.0.0")  # noqa: S104
+    try:
+        assert room.url == f"http://{room_address()}:{room.port}/"
+        report = {"page": "a room's browser", "localStorage": {}}
+        with Client(room.url) as browser:  # as the planted script's beacon
+            assert browser.post(room.url, data=json.dumps(report)).ok
+        assert room.wait_for(lambda r: r.get("page") == "a room's browser")
+    finally:
+        room.stop()
+
+
 def test_check_explains_a_folder_that_is_not_a_project(tmp_path):
     done = harness("check", "4", str(tmp_path))
     assert done.returncode == 2
