@@ -14,10 +14,11 @@ import os
 import re
 import subprocess
 import sys
+from urllib.parse import urlsplit
 
 import requests
 
-from harness.net import Client
+from harness.net import LOOPBACK, Client
 from harness.project import Project
 from harness.registry import ROOT, load
 from harness.server import RESOURCE_SERVICE, ResourceServer, Server
@@ -163,11 +164,18 @@ class WrongServer(RuntimeError):
     what to start instead."""
 
 
+def _room(base_url: str) -> str:
+    """ " HOST=0.0.0.0" for a server on another machine (an instructor's): the
+    part of its `make step-N` that lets the room in."""
+    host = urlsplit(base_url).hostname or ""
+    return "" if host in LOOPBACK else " HOST=0.0.0.0"
+
+
 def _check_server(api: Api, step, env: dict) -> None:
     """Is BASE_URL's server up, this notebook's step, with its settings? Say
     so in a sentence now, rather than fail in a later cell."""
     settings = "".join(f"{k}={v} " for k, v in env.items())
-    start = f"{settings}make step-{step.number} PORT=..."
+    start = f"{settings}make step-{step.number} PORT=...{_room(api.base_url)}"
     fix = f"Start it with `{start}`, or unset BASE_URL: the notebook starts its own."
     try:
         requests.get(api.base_url + "/api/hello/", timeout=3)
@@ -196,6 +204,7 @@ def _check_lifetime(api: Api, step: str | int, seconds: int) -> None:
 
     answer = api.post("/api/token/", json={"username": "user", "password": "pass"})
     start = f"ACCESS_TOKEN_SECONDS={seconds} make step-{int(step)} PORT=..."
+    start += _room(api.base_url)
     if answer.status_code != 200:
         raise RuntimeError(
             f"BASE_URL={api.base_url} does not log in user / pass (HTTP"

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from harness import diff
-from harness.net import Client, free_port, wait_for_http
+from harness.net import Client, free_port, room_address, wait_for_http
 from harness.project import Project, ProjectError
 from harness.registry import ROOT, load
 from harness.server import Server
@@ -761,6 +761,12 @@ def test_a_notebook_given_the_wrong_server_says_so_in_a_sentence(monkeypatch):
     nobody = "No server answers at .* `make step-4 PORT=...`"
     with pytest.raises(WrongServer, match=nobody):
         connect("04")
+    # An instructor's machine: its `make step-N` needs HOST=0.0.0.0 too (this
+    # machine's own room address refuses at once, as no server is there).
+    monkeypatch.setenv("BASE_URL", f"http://{room_address()}:{free_port()}")
+    if room_address() != "127.0.0.1":  # a machine with no network has none
+        with pytest.raises(WrongServer, match="make step-4 PORT=... HOST=0.0.0.0"):
+            connect("04")
     with Server(Project.at(load().step("04").path)) as server:
         monkeypatch.setenv("BASE_URL", server.url)
         monkeypatch.setattr(serving, "NOTES", ROOT / ".cache" / "serving-test")
