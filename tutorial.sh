@@ -14,9 +14,12 @@ export API="${API:-http://127.0.0.1:8000}"
 export RESOURCE="${RESOURCE:-http://127.0.0.1:8001}"
 echo "tutorial.sh: API=$API RESOURCE=$RESOURCE"
 
-# One value of the JSON object on stdin: `... | field access`.
+# One value of the JSON object on stdin: `... | field access`. Nothing if
+# there is no JSON (no answer: the server is not up).
 field() {
-  python3 -c 'import json, sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$1"
+  python3 -c 'import json, sys
+try: print(json.load(sys.stdin).get(sys.argv[1], ""))
+except ValueError: pass' "$1"
 }
 
 # login USER PASSWORD: trade them for two tokens at /api/token/. Prints the
@@ -24,7 +27,7 @@ field() {
 login() {
   TOKENS=$(curl -s -X POST "$API/api/token/" -H 'Content-Type: application/json' \
     -d "{\"username\": \"$1\", \"password\": \"$2\"}")
-  echo "$TOKENS"
+  echo "${TOKENS:-No answer: is the server at $API up?}"
   ACCESS=$(echo "$TOKENS" | field access)
   REFRESH=$(echo "$TOKENS" | field refresh)
 }
