@@ -52,9 +52,14 @@ def tips(step: Step, base: str) -> list[str]:
     account = []
     if "token-obtain" in step.features and production_mode():
         python = os.path.relpath(ROOT / ".venv" / "bin" / "python", step.path)
+        settings = ", ".join(
+            name
+            for name in sorted(os.environ)
+            if name.startswith(("DJANGO_", "JWT_")) or name == "DATABASE_URL"
+        )
         account.append(
             f"no demo users: make an account first, in {step.relpath}/ and with"
-            f" the same variables set: {python} manage.py createsuperuser"
+            f" {settings} set as here: {python} manage.py createsuperuser"
         )
     if production_mode() and "production-settings" in step.features:
         # Plain http is redirected to https (SECURE_SSL_REDIRECT), which a
@@ -253,8 +258,17 @@ def main(number: str, host: str, port: str, server: str = "runserver") -> int:
     print("  then try:")
     for line in tips(step, base):
         print(f"    {line}")
-    if resource is not None:
+    if (
+        resource is not None
+        and production_mode()
+        and "production-settings" in step.features
+    ):
+        # Its fetch of the key set is plain http too: the 301, no keys.
+        print("    (the resource service reads the key set over plain http, gets")
+        print("    the 301 too and refuses every token: use development mode)")
+    elif resource is not None:
         print('    curl -s $RESOURCE/api/whoami/ -H "Authorization: Bearer $ACCESS"')
+    if resource is not None:
         subprocess.Popen(
             [sys.executable, "-c", _ANNOUNCE, base, resource],
             env=env,

@@ -1,7 +1,8 @@
 """Settings wrapper: a project's own settings, run somewhere harmless.
 
-Used by the tests, the notebooks' servers and the docs check (never by
-`make step-N`, which runs a step exactly as a learner would). It imports the
+Used by the tests, the notebooks' servers and the docs check, and by
+`make step-N HOST=0.0.0.0` for its hosts only (a plain `make step-N` runs a
+step exactly as a learner would, with config.settings). It imports the
 project's settings module unchanged, so everything simplejwt reads at import
 time is the project's own; then it only changes where data goes:
 
