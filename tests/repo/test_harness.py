@@ -255,7 +255,7 @@ def test_login_says_when_no_server_answers():
     tracebacks from field (a reader saw them with the server not up yet)."""
     script = f"source tutorial.sh >/dev/null; API=http://127.0.0.1:{free_port()}"
     done = subprocess.run(
-        ["bash", "-c", f"{script}; login user pass; echo \"[$ACCESS]\""],
+        ["bash", "-c", f'{script}; login user pass; echo "[$ACCESS]"'],
         cwd=ROOT,
         capture_output=True,
         text=True,
