@@ -10,4 +10,4 @@ import inspect
 
 from rest_framework_simplejwt.serializers import TokenBlacklistSerializer
 
-print(inspect.getsource(TokenBlacklistSerializer.validate))
+print(inspect.getsource(TokenBlacklistSerializer.validate), end="")
