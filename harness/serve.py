@@ -133,20 +133,25 @@ def start_resource_service(project: Project, host: str, port: int) -> str:
     return f"http://{address_of(host)}:{resource_port}"
 
 
-# `make step-14`'s readiness check: waits until both services answer (the
-# auth service is what this process becomes), says so, and ends.
+# `make step-N`'s readiness check: "Serving" comes before runserver has its
+# port (this process becomes the server), so a child waits until the server
+# answers (both services, from step 14 on), says so, and ends.
 _ANNOUNCE = """
 import sys
 from harness.net import wait_for_http
 from harness.server import die_with_parent
 die_with_parent()
 try:
-    wait_for_http(sys.argv[1] + "/api/hello/", 30)
-    wait_for_http(sys.argv[2] + "/api/whoami/", 30)
+    wait_for_http(sys.argv[1] + "/api/hello/", 60)
+    if len(sys.argv) > 2:
+        wait_for_http(sys.argv[2] + "/api/whoami/", 60)
 except TimeoutError as error:
     sys.exit(f"Not ready: {error}")
-print(f"Both services answer: {sys.argv[1]} and {sys.argv[2]}")
-print(f"  export API={sys.argv[1]} RESOURCE={sys.argv[2]}", flush=True)
+if len(sys.argv) > 2:
+    print(f"Both services answer: {sys.argv[1]} and {sys.argv[2]}")
+    print(f"  export API={sys.argv[1]} RESOURCE={sys.argv[2]}", flush=True)
+else:
+    print(f"Ready: {sys.argv[1]} answers.", flush=True)
 """
 
 
@@ -268,11 +273,11 @@ def main(number: str, host: str, port: str, server: str = "runserver") -> int:
         print("    the 301 too and refuses every token: use development mode)")
     elif resource is not None:
         print('    curl -s $RESOURCE/api/whoami/ -H "Authorization: Bearer $ACCESS"')
-    if resource is not None:
-        subprocess.Popen(
-            [sys.executable, "-c", _ANNOUNCE, base, resource],
-            env=env,
-        )
+    subprocess.Popen(
+        [sys.executable, "-c", _ANNOUNCE, base, *([resource] if resource else [])],
+        cwd=ROOT,  # where `harness` is
+        env=env,
+    )
     how = f" with gunicorn ({GUNICORN_CONFIG})" if server == "gunicorn" else ""
     print(f"\nServing {base}{how}  (Ctrl-C to stop)\n", flush=True)
 

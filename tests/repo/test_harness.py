@@ -118,6 +118,13 @@ def test_make_step_serves_the_guides_exchange(tmp_path, which, server):
             raise AssertionError((tmp_path / "serve.log").read_text()) from None
         # The line a reader copies into a second terminal, with the real port.
         assert f"export API={base}" in (tmp_path / "serve.log").read_text()
+        # "Serving" comes before the server has its port: a line says when it
+        # answers (both services, where there are two), for the reader to wait.
+        ready = "Ready: {} answers." if which == "4" else "Both services answer: {} and"
+        deadline = time.monotonic() + 10
+        while ready.format(base) not in (tmp_path / "serve.log").read_text():
+            assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+            time.sleep(0.1)
         status, tokens = http(
             "POST", base + "/api/token/", {"username": "user", "password": "pass"}
         )
