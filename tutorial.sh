@@ -71,7 +71,10 @@ claims() { jwt_part "$1" 1; }
 jwt_part() {
   python3 -c '
 import base64, sys
-part = sys.argv[1].split(".")[int(sys.argv[2])]
+parts = sys.argv[1].split(".")
+if len(parts) != 3:
+    sys.exit(f"Not a token: {sys.argv[1][:20]!r} (did the login work?)")
+part = parts[int(sys.argv[2])]
 print(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode())' "$1" "$2"
 }
 
@@ -79,7 +82,9 @@ print(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode())' "$1" "$
 # is a whole number of them ("1440 minutes"), else in seconds ("10 seconds").
 # An access token may come out a second short (chapter 5): 299 is 5 minutes.
 lifetime() {
-  claims "$1" | python3 -c '
+  local payload
+  payload=$(claims "$1") || return 1
+  echo "$payload" | python3 -c '
 import json, sys
 claims = json.load(sys.stdin)
 seconds = claims["exp"] - claims["iat"]
