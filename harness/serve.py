@@ -80,8 +80,10 @@ def tips(step: Step, base: str) -> list[str]:
         )
     elif "token-obtain" in step.features:
         lines.append("login user pass    (keeps the tokens in $ACCESS and $REFRESH)")
-    if "jwt-auth" in step.features or "session-auth-only" in step.features:
+    if "jwt-auth" in step.features:
         lines.append("api GET $API/api/protected/    (sends $ACCESS)")
+    elif "session-auth-only" in step.features:  # `api` comes in chapter 4
+        lines.append('curl -s $API/api/protected/ -H "Authorization: Bearer $ACCESS"')
     if "asymmetric-keys" in step.features:
         lines.append("curl -s $API/.well-known/jwks.json")
     return lines
