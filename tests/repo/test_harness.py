@@ -237,7 +237,6 @@ def test_a_rooms_browsers_reach_the_collector():
     listens."""
     import json
 
-    from harness.net import room_address
     from harness.server import Collector
 
     folder = REGISTRY.step(12).path
